@@ -4,7 +4,8 @@
  * milliseconds under the same key names, split weights become integer basis points (0..10000).
  */
 import * as z from "zod";
-import { FULL_SPLIT_BP, parseDurationMs, percentToBp } from "./units.ts";
+import { findReferenceIssues, readBasisPointWeight } from "./references.ts";
+import { parseDurationMs, percentToBp } from "./units.ts";
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const NAME_MESSAGE =
@@ -12,17 +13,24 @@ const NAME_MESSAGE =
 
 const name = z.string().regex(NAME_PATTERN, NAME_MESSAGE);
 
-const duration = z.string().transform((text, ctx) => {
-  const ms = parseDurationMs(text);
-  if (ms === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      message: `"${text}" is not a duration; write it like 250ms, 5s, 1m or 1h`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = z
+  .string({
+    error: (issue) =>
+      typeof issue.input === "number"
+        ? `${issue.input} has no unit; write a duration like ${issue.input}ms or ${issue.input}s`
+        : undefined,
+  })
+  .transform((text, ctx) => {
+    const ms = parseDurationMs(text);
+    if (ms === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `"${text}" is not a duration; write it like 250ms, 5s, 1m or 1h`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const positiveInt = z.number().int().positive();
 
@@ -76,17 +84,21 @@ const endpointUrl = z.string().transform((text, ctx) => {
 });
 
 /** "200", 200 or "200-299" -> an inclusive status range. */
-const statusRange = z.union([z.number().int(), z.string()]).transform((value, ctx) => {
-  const text = String(value);
-  const found = /^([1-5]\d\d)(?:-([1-5]\d\d))?$/.exec(text);
-  const from = found ? Number(found[1]) : NaN;
-  const to = found?.[2] !== undefined ? Number(found[2]) : from;
-  if (!found || to < from) {
-    ctx.addIssue({ code: "custom", message: `"${text}" is not a status or range like 200-299` });
-    return z.NEVER;
-  }
-  return { from, to };
-});
+const statusRange = z
+  .union([z.number().int(), z.string()], {
+    error: "expected a status or range like 200 or 200-299",
+  })
+  .transform((value, ctx) => {
+    const text = String(value);
+    const found = /^([1-5]\d\d)(?:-([1-5]\d\d))?$/.exec(text);
+    const from = found ? Number(found[1]) : NaN;
+    const to = found?.[2] !== undefined ? Number(found[2]) : from;
+    if (!found || to < from) {
+      ctx.addIssue({ code: "custom", message: `"${text}" is not a status or range like 200-299` });
+      return z.NEVER;
+    }
+    return { from, to };
+  });
 
 /** A rule value: exact text, or `~regex`. Compiled here once so a bad regex is a config error. */
 const matchValue = z.string().superRefine((text, ctx) => {
@@ -94,9 +106,11 @@ const matchValue = z.string().superRefine((text, ctx) => {
   try {
     new RegExp(text.slice(1));
   } catch (error) {
+    // V8 says "Invalid regular expression: /(/: Unterminated group"; keep only the reason.
+    const reason = (error as Error).message.split(": ").pop();
     ctx.addIssue({
       code: "custom",
-      message: `invalid regular expression: ${(error as Error).message}`,
+      message: `${JSON.stringify(text.slice(1))} is not a valid regular expression: ${reason ?? "syntax error"}`,
     });
   }
 });
@@ -158,10 +172,22 @@ const ruleMatch = z
 
 const rule = z.strictObject({ match: ruleMatch, to: name });
 
-const sticky = z.union([
-  z.strictObject({ cookie: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/) }),
-  z.strictObject({ header: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/) }),
-]);
+const httpToken = z
+  .string()
+  .regex(
+    /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/,
+    "must be a cookie or header name (no spaces, no separators)",
+  );
+
+/** One object with both keys rather than a union: a typo or a bad name gets a precise error. */
+const sticky = z
+  .strictObject({ cookie: httpToken.optional(), header: httpToken.optional() })
+  .transform((value, ctx): { cookie: string } | { header: string } => {
+    if (value.cookie !== undefined && value.header === undefined) return { cookie: value.cookie };
+    if (value.header !== undefined && value.cookie === undefined) return { header: value.header };
+    ctx.addIssue({ code: "custom", message: "sticky needs exactly one of cookie or header" });
+    return z.NEVER;
+  });
 
 const retries = z.strictObject({
   attempts: z.number().int().min(0).max(10).default(1),
@@ -212,36 +238,53 @@ function endpointUrlWithPath() {
   }, "must be an http:// or https:// URL");
 }
 
-const rolloutStep = z.number().gt(0).max(100);
+const rolloutStep = z
+  .number()
+  .gt(0)
+  .max(100)
+  .refine((value) => percentToBp(value) !== undefined, "has more than two decimals");
 
-const rollout = z.strictObject({
-  target: name,
-  baseline: name,
-  steps: z
-    .array(rolloutStep)
-    .min(1)
-    .default([5, 10, 25, 50, 100])
-    .superRefine((steps, ctx) => {
-      for (let i = 1; i < steps.length; i++) {
-        if ((steps[i] ?? 0) <= (steps[i - 1] ?? 0)) {
-          ctx.addIssue({ code: "custom", message: "steps must increase", path: [i] });
+const rollout = z
+  .strictObject({
+    target: name,
+    baseline: name,
+    steps: z
+      .array(rolloutStep)
+      .min(1)
+      .default([5, 10, 25, 50, 100])
+      .superRefine((steps, ctx) => {
+        for (let i = 1; i < steps.length; i++) {
+          if ((steps[i] ?? 0) <= (steps[i - 1] ?? 0)) {
+            ctx.addIssue({ code: "custom", message: "steps must increase", path: [i] });
+          }
         }
+        if (steps[steps.length - 1] !== 100) {
+          ctx.addIssue({ code: "custom", message: "the last step must be 100" });
+        }
+      }),
+    interval: duration.default(300_000),
+    minRequests: z.number().int().min(1).default(200),
+    failureLimit: positiveInt.default(2),
+    checks: z.array(check).default([
+      { metric: "errorRate", max: 0.05, action: "rollback" },
+      { metric: "latencyP95Ratio", max: 2.0, action: "hold" },
+      { metric: "availability", min: 0.95, window: 120_000, action: "rollback" },
+    ]),
+    approvalBefore: z.array(rolloutStep).default([100]),
+    webhooks: z.array(webhook).default([]),
+  })
+  .superRefine((value, ctx) => {
+    // An approval gate on a step that never comes would silently never stop the rollout.
+    value.approvalBefore.forEach((step, i) => {
+      if (!value.steps.includes(step)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${step} is not one of the steps (${value.steps.join(", ")})`,
+          path: ["approvalBefore", i],
+        });
       }
-      if (steps[steps.length - 1] !== 100) {
-        ctx.addIssue({ code: "custom", message: "the last step must be 100" });
-      }
-    }),
-  interval: duration.default(300_000),
-  minRequests: z.number().int().min(1).default(200),
-  failureLimit: positiveInt.default(2),
-  checks: z.array(check).default([
-    { metric: "errorRate", max: 0.05, action: "rollback" },
-    { metric: "latencyP95Ratio", max: 2.0, action: "hold" },
-    { metric: "availability", min: 0.95, window: 120_000, action: "rollback" },
-  ]),
-  approvalBefore: z.array(rolloutStep).default([100]),
-  webhooks: z.array(webhook).default([]),
-});
+    });
+  });
 
 const routeMatch = z.strictObject({
   hosts: z.array(z.string().min(1)).min(1).optional(),
@@ -298,75 +341,19 @@ const configObject = z.strictObject({
   server: server.prefault({}),
 });
 
+/**
+ * The fields alone, without the cross-reference rules. The loader runs those rules itself
+ * (findReferenceIssues) so they are reported even when a field is also wrong.
+ */
+export const configFieldsSchema = configObject;
+
 export const configSchema = configObject.superRefine(checkReferences);
 
-/** Cross-field rules that one field's schema cannot see. */
+/** Cross-field rules that one field's schema cannot see (see references.ts). */
 function checkReferences(config: z.output<typeof configObject>, ctx: z.RefinementCtx): void {
-  const upstreamNames = new Set(Object.keys(config.upstreams));
-  const routeNames = new Set<string>();
-  config.routes.forEach((r, i) => {
-    if (routeNames.has(r.name)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `route "${r.name}" is defined twice`,
-        path: ["routes", i, "name"],
-      });
-    }
-    routeNames.add(r.name);
-    let sumBp = 0;
-    for (const [upstreamName, weightBp] of Object.entries(r.split)) {
-      sumBp += weightBp;
-      if (!upstreamNames.has(upstreamName)) {
-        ctx.addIssue({
-          code: "custom",
-          message: `unknown upstream "${upstreamName}"`,
-          path: ["routes", i, "split", upstreamName],
-        });
-      }
-    }
-    if (sumBp !== FULL_SPLIT_BP) {
-      ctx.addIssue({
-        code: "custom",
-        message: `weights sum to ${sumBp / 100}, not 100`,
-        path: ["routes", i, "split"],
-      });
-    }
-    r.rules.forEach((ru, j) => {
-      if (!upstreamNames.has(ru.to)) {
-        ctx.addIssue({
-          code: "custom",
-          message: `unknown upstream "${ru.to}"`,
-          path: ["routes", i, "rules", j, "to"],
-        });
-      }
-    });
-    if (r.rollout) {
-      for (const key of ["target", "baseline"] as const) {
-        const upstreamName = r.rollout[key];
-        if (!(upstreamName in r.split)) {
-          ctx.addIssue({
-            code: "custom",
-            message: `"${upstreamName}" is not in this route's split`,
-            path: ["routes", i, "rollout", key],
-          });
-        }
-      }
-      if (r.rollout.target === r.rollout.baseline) {
-        ctx.addIssue({
-          code: "custom",
-          message: "target and baseline must differ",
-          path: ["routes", i, "rollout", "baseline"],
-        });
-      }
-      if (Object.keys(r.split).length !== 2) {
-        ctx.addIssue({
-          code: "custom",
-          message: "a rollout needs a split of exactly its target and baseline",
-          path: ["routes", i, "split"],
-        });
-      }
-    }
-  });
+  for (const issue of findReferenceIssues(config, readBasisPointWeight)) {
+    ctx.addIssue({ code: "custom", message: issue.message, path: [...issue.path] });
+  }
 }
 
 export type Config = z.output<typeof configSchema>;
