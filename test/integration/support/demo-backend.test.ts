@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { startDemoBackend, type DemoBackend } from "../../../src/demo/backend.ts";
+import { get, hammer } from "../../support/http-client.ts";
+
+describe("demo backend", () => {
+  const started: DemoBackend[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((backend) => backend.close()));
+  });
+  async function start(options: Parameters<typeof startDemoBackend>[0]): Promise<DemoBackend> {
+    const backend = await startDemoBackend(options);
+    started.push(backend);
+    return backend;
+  }
+
+  it("answers its version, name and path", async () => {
+    const backend = await start({ name: "v1", version: "1.0.0" });
+    const response = await get(`${backend.url}/api/items?x=1`);
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ version: "1.0.0", name: "v1", path: "/api/items" });
+    expect(backend.stats()).toEqual({ requests: 1, errors: 0 });
+  });
+
+  it("fails at errorRate using the injected random source, but never on /health", async () => {
+    const draws = [0.1, 0.9, 0.49, 0.5];
+    const backend = await start({
+      name: "v2",
+      version: "2.0.0",
+      errorRate: 0.5,
+      random: () => draws.shift() ?? 0,
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await get(`${backend.url}/`)).status);
+    expect(statuses).toEqual([500, 200, 500, 200]);
+    expect(backend.stats()).toEqual({ requests: 4, errors: 2 });
+    backend.setErrorRate(1);
+    expect((await get(`${backend.url}/health`)).status).toBe(200);
+    expect((await get(`${backend.url}/x`)).status).toBe(500);
+    expect(backend.stats()).toEqual({ requests: 5, errors: 3 });
+  });
+
+  it("fails close to errorRate over many requests with the default random source", async () => {
+    const backend = await start({ name: "v2", version: "2", errorRate: 0.2 });
+    const result = await hammer(backend.url, { total: 1000 });
+    expect(result.byStatus[500]).toBeGreaterThan(120);
+    expect(result.byStatus[500]).toBeLessThan(280);
+    expect(backend.stats().errors).toBe(result.byStatus[500]);
+  });
+
+  it("adds latency and jitter, changeable at runtime", async () => {
+    const backend = await start({
+      name: "v2",
+      version: "2",
+      latencyMs: 100,
+      latencyJitterMs: 60,
+      random: () => 0.5,
+    });
+    let startedAt = Date.now();
+    await get(backend.url);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(125);
+    startedAt = Date.now();
+    await get(`${backend.url}/health`);
+    expect(Date.now() - startedAt).toBeLessThan(100);
+    backend.setLatencyMs(0);
+    startedAt = Date.now();
+    await get(backend.url);
+    const jitterOnlyMs = Date.now() - startedAt;
+    expect(jitterOnlyMs).toBeGreaterThanOrEqual(25);
+    expect(jitterOnlyMs).toBeLessThan(100);
+  });
+
+  it("rejects an error rate outside 0..1 and a negative latency", async () => {
+    await expect(startDemoBackend({ name: "x", version: "1", errorRate: 1.5 })).rejects.toThrow(
+      RangeError,
+    );
+    const backend = await start({ name: "x", version: "1" });
+    expect(() => {
+      backend.setErrorRate(-0.1);
+    }).toThrow(RangeError);
+    expect(() => {
+      backend.setLatencyMs(-1);
+    }).toThrow(RangeError);
+  });
+
+  it("close() resolves with a slow answer pending", async () => {
+    const backend = await start({ name: "slow", version: "1", latencyMs: 10_000 });
+    const pending = get(backend.url).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await backend.close();
+    expect(await pending).toBeInstanceOf(Error);
+  });
+});
