@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/**
+ * The `switchyard` command. Exit codes: 0 success, 1 failure, 2 usage error.
+ */
+import { Command, CommanderError } from "commander";
+import { runCheck } from "./check.ts";
+import { PROCESS_OUTPUT } from "./output.ts";
+import { resolveConfigFile, runServe } from "./serve.ts";
+
+export const EXIT_USAGE = 2;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command()
+    .name("switchyard")
+    .description("A reverse proxy for zero-downtime version migrations.")
+    .exitOverride()
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      writeOut: (text) => process.stdout.write(text),
+    });
+
+  program
+    .command("serve")
+    .description("run the proxy")
+    .option(
+      "-c, --config <file>",
+      "config file (default: $SWITCHYARD_CONFIG, then config/switchyard.yaml)",
+    )
+    .action(async (options: { config?: string }) => {
+      exitCode = await runServe(resolveConfigFile(options.config, process.env), PROCESS_OUTPUT);
+    });
+
+  program
+    .command("check")
+    .description("validate a config file and print every problem (like nginx -t)")
+    .argument("<file>", "the config file")
+    .action(async (file: string) => {
+      exitCode = await runCheck(file, PROCESS_OUTPUT);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exit code 0.
+      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    throw error;
+  }
+  return exitCode;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`switchyard: unexpected error: ${String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,61 @@
+/** The demo's traffic: a few kinds of request, each counted by the version that served it. */
+import { Agent, request } from "undici";
+
+export interface TrafficKind {
+  label: string;
+  headers: Record<string, string>;
+  query: string;
+}
+
+export const TRAFFIC_KINDS: readonly TrafficKind[] = [
+  { label: "split (no rule matches)", headers: {}, query: "" },
+  { label: "rule: header x-canary=always", headers: { "x-canary": "always" }, query: "" },
+  { label: "rule: cookie canary=never", headers: { cookie: "canary=never" }, query: "" },
+  { label: "rule: query preview=1", headers: {}, query: "?preview=1" },
+];
+
+/** kind label -> version ("v1", "v2", or "error NNN") -> count */
+export type ServedCounts = Map<string, Map<string, number>>;
+
+export async function runDemoTraffic(
+  proxyUrl: string,
+  requestsPerKind: number,
+  concurrency = 16,
+): Promise<ServedCounts> {
+  const dispatcher = new Agent({ connections: concurrency });
+  const served: ServedCounts = new Map();
+  try {
+    for (const kind of TRAFFIC_KINDS) {
+      const counts = new Map<string, number>();
+      served.set(kind.label, counts);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < requestsPerKind) {
+          next++;
+          const version = await servedBy(dispatcher, `${proxyUrl}/demo${kind.query}`, kind.headers);
+          counts.set(version, (counts.get(version) ?? 0) + 1);
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+    }
+  } finally {
+    await dispatcher.close();
+  }
+  return served;
+}
+
+async function servedBy(
+  dispatcher: Agent,
+  url: string,
+  headers: Record<string, string>,
+): Promise<string> {
+  try {
+    const response = await request(url, { dispatcher, headers });
+    const text = await response.body.text();
+    if (response.statusCode >= 500) return `error ${response.statusCode}`;
+    const body = JSON.parse(text) as { version?: unknown };
+    return typeof body.version === "string" ? body.version : "unknown";
+  } catch {
+    return "network error";
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Header rewriting between client and upstream (RFC 9110 section 7.6): hop-by-hop headers and
+ * whatever Connection names are dropped, X-Forwarded-* and Via are set, framing is left to the
+ * next hop's writer. Works on Node's flat rawHeaders array so names keep their case and order.
+ */
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+
+export const VIA_TOKEN = "switchyard";
+const VIA_VALUE = `1.1 ${VIA_TOKEN}`;
+
+/** Never forwarded in either direction; lower-case. */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "transfer-encoding",
+  "upgrade",
+  "proxy-authorization",
+  "proxy-authenticate",
+]);
+
+/** Request headers we rebuild ourselves (or undici refuses), on top of the hop-by-hop set. */
+const REBUILT_REQUEST = new Set([
+  ...HOP_BY_HOP,
+  "expect",
+  "via",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "x-request-id",
+]);
+
+/** Names listed in Connection (lower-case), or undefined when there is no Connection header. */
+function connectionListed(value: string | undefined): Set<string> | undefined {
+  if (value === undefined || value === "") return undefined;
+  const names = new Set<string>();
+  for (const part of value.split(",")) {
+    const name = part.trim().toLowerCase();
+    if (name !== "" && name !== "close" && name !== "keep-alive") names.add(name);
+  }
+  return names.size === 0 ? undefined : names;
+}
+
+export interface ForwardedOptions {
+  /** true: append to incoming X-Forwarded-*; false: replace them. */
+  isTrusted: boolean;
+}
+
+/**
+ * The headers to send upstream, as a flat [name, value, ...] array. `keepUpgrade` keeps
+ * Connection/Upgrade for protocol upgrades, which must reach the upstream.
+ */
+export function buildUpstreamRequestHeaders(
+  req: IncomingMessage,
+  requestId: string,
+  forwarded: ForwardedOptions,
+): string[] {
+  const raw = req.rawHeaders;
+  const listed = connectionListed(req.headers.connection);
+  const out: string[] = [];
+  let incomingFor: string | undefined;
+  let incomingProto: string | undefined;
+  let incomingHost: string | undefined;
+  let incomingVia: string | undefined;
+  let host: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] ?? "";
+    const value = raw[i + 1] ?? "";
+    const lower = name.toLowerCase();
+    if (REBUILT_REQUEST.has(lower) || listed?.has(lower) === true) {
+      if (lower === "x-forwarded-for") incomingFor = join(incomingFor, value);
+      else if (lower === "x-forwarded-proto") incomingProto ??= value;
+      else if (lower === "x-forwarded-host") incomingHost ??= value;
+      else if (lower === "via") incomingVia = join(incomingVia, value);
+      continue;
+    }
+    if (lower === "host") host = value;
+    out.push(name, value);
+  }
+  const clientIp = req.socket.remoteAddress ?? "";
+  if (forwarded.isTrusted) {
+    out.push(
+      "x-forwarded-for",
+      incomingFor === undefined ? clientIp : `${incomingFor}, ${clientIp}`,
+    );
+    out.push("x-forwarded-proto", incomingProto ?? "http");
+    if (incomingHost !== undefined || host !== undefined) {
+      out.push("x-forwarded-host", incomingHost ?? host ?? "");
+    }
+  } else {
+    out.push("x-forwarded-for", clientIp, "x-forwarded-proto", "http");
+    if (host !== undefined) out.push("x-forwarded-host", host);
+  }
+  out.push("via", incomingVia === undefined ? VIA_VALUE : `${incomingVia}, ${VIA_VALUE}`);
+  out.push("x-request-id", requestId);
+  return out;
+}
+
+function join(previous: string | undefined, value: string): string {
+  return previous === undefined ? value : `${previous}, ${value}`;
+}
+
+/** True when the request already went through a switchyard (its Via names us). */
+export function hasOwnVia(via: string | undefined): boolean {
+  if (via === undefined) return false;
+  for (const entry of via.split(",")) {
+    // "1.1 switchyard" or "HTTP/1.1 switchyard (comment)"
+    const receivedBy = entry.trim().split(/\s+/)[1];
+    if (receivedBy === VIA_TOKEN) return true;
+  }
+  return false;
+}
+
+/**
+ * The response headers to send the client, from undici's parsed headers object: hop-by-hop
+ * and Connection-listed headers dropped, Via appended, X-Request-Id set.
+ */
+export function buildClientResponseHeaders(
+  upstreamHeaders: IncomingHttpHeaders,
+  requestId: string,
+): IncomingHttpHeaders {
+  const listed = connectionListed(headerText(upstreamHeaders.connection));
+  const out: IncomingHttpHeaders = {};
+  for (const name in upstreamHeaders) {
+    if (HOP_BY_HOP.has(name) || listed?.has(name) === true) continue;
+    out[name] = upstreamHeaders[name];
+  }
+  const via = headerText(upstreamHeaders.via);
+  out.via = via === undefined ? VIA_VALUE : `${via}, ${VIA_VALUE}`;
+  out["x-request-id"] = requestId;
+  return out;
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(", ") : value;
+}

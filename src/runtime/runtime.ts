@@ -1,0 +1,20 @@
+/** The one mutable reference of the data path: the current snapshot, swapped in one step. */
+import type { Snapshot } from "./snapshot.ts";
+
+export class Runtime {
+  private snapshot: Snapshot;
+
+  constructor(initial: Snapshot) {
+    this.snapshot = initial;
+  }
+
+  get current(): Snapshot {
+    return this.snapshot;
+  }
+
+  swap(next: Snapshot): Snapshot {
+    const previous = this.snapshot;
+    this.snapshot = next;
+    return previous;
+  }
+}
