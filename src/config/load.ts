@@ -105,7 +105,9 @@ function loadFromText(text: string, file: string, env: Env, hash: string): LoadR
     ...schemaProblems
       .filter((p) => !isUnresolved(p.path))
       .map((p) => at(p.path, p.message, p.isAtKey)),
-    ...referenceIssues.filter((p) => !isUnresolved(p.path)).map((p) => at(p.path, p.message)),
+    ...referenceIssues
+      .filter((p) => !isUnresolved(p.path))
+      .map((p) => at(p.path, p.message, p.isAtKey)),
   ];
   if (problems.length > 0 || !parsed.success) return problemsResult(problems);
   return { ok: true, config: deepFreeze(parsed.data), hash, text };

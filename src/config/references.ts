@@ -14,6 +14,8 @@ export type ConfigPath = readonly (string | number)[];
 export interface ReferenceIssue {
   readonly path: ConfigPath;
   readonly message: string;
+  /** The problem is the key itself (an upstream named in a split), not its value. */
+  readonly isAtKey?: boolean;
 }
 
 /** Reads one split weight as basis points, or undefined when the field check rejects it. */
@@ -81,6 +83,7 @@ function findRouteIssues(
         issues.push({
           path: ["routes", index, "split", upstreamName],
           message: unknownUpstreamMessage(upstreamName, upstreamNames),
+          isAtKey: true,
         });
       }
     }

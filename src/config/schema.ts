@@ -34,10 +34,11 @@ const duration = z
 
 const positiveInt = z.number().int().positive();
 
+// abort: a weight out of range must stop the root rules from summing its raw, unconverted value.
 const percent = z
   .number()
-  .min(0)
-  .max(100)
+  .min(0, { abort: true })
+  .max(100, { abort: true })
   .transform((value, ctx) => {
     const bp = percentToBp(value);
     if (bp === undefined) {

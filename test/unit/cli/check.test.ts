@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { runCheck } from "../../../src/cli/check.ts";
+import { configFixture } from "../../support/config-fixtures.ts";
+
+async function check(file: string, env: NodeJS.ProcessEnv = {}) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await runCheck(
+    file,
+    { stdout: (line) => stdout.push(line), stderr: (line) => stderr.push(line) },
+    env,
+  );
+  return { code, stdout, stderr };
+}
+
+describe("runCheck", () => {
+  it("prints FILE: ok with a summary and exits 0 for a valid file", async () => {
+    const file = configFixture("minimal.yaml");
+    expect(await check(file)).toEqual({
+      code: 0,
+      stdout: [`${file}: ok (1 route, 1 upstream, 1 endpoint, 0 rollouts)`],
+      stderr: [],
+    });
+  });
+
+  it("validates the example config/switchyard.yaml", async () => {
+    const file = new URL("../../../config/switchyard.yaml", import.meta.url).pathname;
+    expect(await check(file)).toEqual({
+      code: 0,
+      stdout: [`${file}: ok (1 route, 2 upstreams, 3 endpoints, 1 rollout)`],
+      stderr: [],
+    });
+  });
+
+  it("prints every problem as FILE:LINE:COL: PATH: MESSAGE and exits 1", async () => {
+    const file = configFixture("many-problems.yaml");
+    expect(await check(file)).toEqual({
+      code: 1,
+      stdout: [],
+      stderr: [
+        `${file}:5:5: upstreams.stable.tmeouts: unknown key "tmeouts"; did you mean "timeouts"?`,
+        `${file}:8:24: upstreams.canary.breaker.window: "soon" is not a duration; write it like 250ms, 5s, 1m or 1h`,
+        `${file}:11:5: routes[0].split: weights sum to 95, not 100`,
+        `${file}:13:57: routes[0].rules[0].to: unknown upstream "beta" (defined: stable, canary)`,
+        `${file}: invalid (4 problems)`,
+      ],
+    });
+  });
+
+  it("exits 1 with one clear line for a file that cannot be read", async () => {
+    const file = configFixture("does-not-exist.yaml");
+    expect(await check(file)).toEqual({
+      code: 1,
+      stdout: [],
+      stderr: [
+        `${file}:0:0: (file): cannot read the file: no such file (check the path)`,
+        `${file}: invalid (1 problem)`,
+      ],
+    });
+  });
+});
