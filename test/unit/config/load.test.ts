@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfigFile, loadConfigText } from "../../../src/config/load.ts";
 import type { ConfigProblem } from "../../../src/config/load.ts";
@@ -326,6 +328,44 @@ const problemCases: ProblemCase[] = [
     },
   },
   {
+    name: "approval gate on a step that does not exist",
+    yaml: yamlLines(
+      ...TWO_UPSTREAMS,
+      "routes:",
+      "  - name: web",
+      "    split: { stable: 95, canary: 5 }",
+      "    rollout:",
+      "      target: canary",
+      "      baseline: stable",
+      "      steps: [10, 50, 100]",
+      "      approvalBefore: [25]",
+    ),
+    expected: {
+      line: 13,
+      column: 24,
+      path: "routes[0].rollout.approvalBefore[0]",
+      message: "25 is not one of the steps (10, 50, 100)",
+    },
+  },
+  {
+    name: "YAML 1.1 booleans are strings",
+    yaml: yamlLines(
+      "upstreams:",
+      "  stable:",
+      "    endpoints: [http://127.0.0.1:9001]",
+      "routes:",
+      "  - name: web",
+      "    split: { stable: 100 }",
+      "    fallback: yes",
+    ),
+    expected: {
+      line: 7,
+      column: 15,
+      path: "routes[0].fallback",
+      message: 'expected true or false, got "yes"',
+    },
+  },
+  {
     name: "interpolated numbers stay strings",
     yaml: yamlLines(
       "upstreams:",
@@ -605,6 +645,38 @@ describe("loadConfigFile", () => {
       ok: false,
       problems: [{ file: path, line: 0, column: 0, path: "(file)", message }],
     });
+  });
+
+  it("refuses bytes that are not UTF-8, and hashes the raw bytes of a file with a BOM", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "switchyard-config-"));
+    try {
+      const latin1 = join(dir, "latin1.yaml");
+      await writeFile(latin1, Buffer.from([0x61, 0x3a, 0x20, 0xe9, 0x0a]));
+      expect(await loadConfigFile(latin1, {})).toEqual({
+        ok: false,
+        problems: [
+          {
+            file: latin1,
+            line: 0,
+            column: 0,
+            path: "(file)",
+            message: "the file is not valid UTF-8 text",
+          },
+        ],
+      });
+      const withBom = join(dir, "bom.yaml");
+      const bytes = Buffer.concat([
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        await readFile(configFixture("minimal.yaml")),
+      ]);
+      await writeFile(withBom, bytes);
+      expect(await loadConfigFile(withBom, {})).toMatchObject({
+        ok: true,
+        hash: createHash("sha256").update(bytes).digest("hex"),
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("reports the problems of a file with the file's name", async () => {
