@@ -2,10 +2,11 @@
 /**
  * The `switchyard` command. Exit codes: 0 success, 1 failure, 2 usage error.
  */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { runCheck } from "./check.ts";
 import { PROCESS_OUTPUT } from "./output.ts";
-import { resolveConfigFile, runServe } from "./serve.ts";
+import { chooseConfigFile, runServe } from "./serve.ts";
 
 export const EXIT_USAGE = 2;
 
@@ -14,6 +15,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command()
     .name("switchyard")
     .description("A reverse proxy for zero-downtime version migrations.")
+    .version(packageVersion())
+    .showHelpAfterError("(run 'switchyard --help' for usage)")
     .exitOverride()
     .configureOutput({
       writeErr: (text) => process.stderr.write(text),
@@ -28,7 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       "config file (default: $SWITCHYARD_CONFIG, then config/switchyard.yaml)",
     )
     .action(async (options: { config?: string }) => {
-      exitCode = await runServe(resolveConfigFile(options.config, process.env), PROCESS_OUTPUT);
+      exitCode = await runServe(chooseConfigFile(options.config, process.env), PROCESS_OUTPUT);
     });
 
   program
@@ -49,6 +52,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   return exitCode;
+}
+
+/** package.json sits two levels up from both src/cli/ and dist/cli/. */
+function packageVersion(): string {
+  try {
+    const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+    const { version } = JSON.parse(text) as { version?: unknown };
+    return typeof version === "string" ? version : "unknown";
+  } catch {
+    return "unknown";
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -2,22 +2,50 @@
 import { resolve } from "node:path";
 import { ListenError, startSwitchyard } from "../app.ts";
 import { formatProblem, loadConfigFile } from "../config/load.ts";
+import { FILE_PATH } from "../config/problems.ts";
 import { createLogger } from "../log/logger.ts";
 import type { CliOutput } from "./output.ts";
 
 export const DEFAULT_CONFIG_FILE = "config/switchyard.yaml";
 
-export function resolveConfigFile(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return flag ?? env.SWITCHYARD_CONFIG ?? DEFAULT_CONFIG_FILE;
+/** Which config file `serve` reads, and what chose it (named in error messages). */
+export interface ConfigChoice {
+  readonly file: string;
+  readonly source: "--config" | "$SWITCHYARD_CONFIG" | "default";
 }
 
-export async function runServe(configFile: string, out: CliOutput): Promise<number> {
+/** `--config`, then `$SWITCHYARD_CONFIG` (an empty value counts as unset), then the default. */
+export function chooseConfigFile(flag: string | undefined, env: NodeJS.ProcessEnv): ConfigChoice {
+  if (flag !== undefined) return { file: flag, source: "--config" };
+  const fromEnv = env.SWITCHYARD_CONFIG;
+  if (fromEnv !== undefined && fromEnv !== "") {
+    return { file: fromEnv, source: "$SWITCHYARD_CONFIG" };
+  }
+  return { file: DEFAULT_CONFIG_FILE, source: "default" };
+}
+
+export async function runServe(choice: ConfigChoice, out: CliOutput): Promise<number> {
+  // Registered before anything slow, so a SIGHUP during startup cannot kill the process.
+  let onHangup = (): void => undefined;
+  const hangupListener = (): void => {
+    onHangup();
+  };
+  process.on("SIGHUP", hangupListener);
+
+  const configFile = choice.file;
   const loaded = await loadConfigFile(configFile);
   if (!loaded.ok) {
-    for (const problem of loaded.problems) out.stderr(formatProblem(problem));
-    out.stderr(
-      `switchyard: ${configFile} is invalid (${loaded.problems.length} problem(s) above); fix them and check with 'switchyard check ${configFile}'.`,
-    );
+    const unreadable = loaded.problems.find((problem) => problem.path === FILE_PATH);
+    if (unreadable !== undefined) {
+      out.stderr(`switchyard: ${unreadableMessage(choice, unreadable.message)}`);
+    } else {
+      for (const problem of loaded.problems) out.stderr(formatProblem(problem));
+      const count = loaded.problems.length;
+      out.stderr(
+        `switchyard: ${configFile} is invalid (${count} ${count === 1 ? "problem" : "problems"} above); fix ${count === 1 ? "it" : "them"} and check with 'switchyard check ${configFile}'.`,
+      );
+    }
+    process.off("SIGHUP", hangupListener);
     return 1;
   }
   const logger = createLogger();
@@ -27,10 +55,14 @@ export async function runServe(configFile: string, out: CliOutput): Promise<numb
   } catch (error) {
     if (error instanceof ListenError) {
       out.stderr(`switchyard: ${error.message}.`);
+      process.off("SIGHUP", hangupListener);
       return 1;
     }
     throw error;
   }
+  onHangup = () => {
+    logger.warn("SIGHUP received; config reload is not available in this version");
+  };
   logger.info({ configFile: resolve(configFile), hash: loaded.hash }, "switchyard started");
   return new Promise<number>((done) => {
     let isStopping = false;
@@ -55,8 +87,15 @@ export async function runServe(configFile: string, out: CliOutput): Promise<numb
     process.on("SIGINT", () => {
       stop("SIGINT");
     });
-    process.on("SIGHUP", () => {
-      logger.warn("SIGHUP received; config reload is not available in this version");
-    });
   });
+}
+
+/** One sentence: which file, what chose it, what went wrong, how to point elsewhere. */
+function unreadableMessage(choice: ConfigChoice, problem: string): string {
+  const chosenBy =
+    choice.source === "default"
+      ? "the default when neither --config nor $SWITCHYARD_CONFIG is set"
+      : `from ${choice.source}`;
+  const reason = problem.replace(/^cannot read the file: /, "");
+  return `cannot read the config file ${choice.file} (${chosenBy}): ${reason}; pass --config FILE or set SWITCHYARD_CONFIG to use another file.`;
 }
