@@ -14,8 +14,11 @@ export const TRAFFIC_KINDS: readonly TrafficKind[] = [
   { label: "rule: query preview=1", headers: {}, query: "?preview=1" },
 ];
 
-/** kind label -> version ("v1", "v2", or "error NNN") -> count */
+/** kind label -> version ("v1", "v2", "error NNN" or `NETWORK_ERROR`) -> count */
 export type ServedCounts = Map<string, Map<string, number>>;
+
+/** Counted when no HTTP answer came back at all (refused, reset, timed out). */
+export const NETWORK_ERROR = "network error";
 
 export async function runDemoTraffic(
   proxyUrl: string,
@@ -49,13 +52,20 @@ async function servedBy(
   url: string,
   headers: Record<string, string>,
 ): Promise<string> {
+  let statusCode: number;
+  let text: string;
   try {
     const response = await request(url, { dispatcher, headers });
-    const text = await response.body.text();
-    if (response.statusCode >= 500) return `error ${response.statusCode}`;
+    statusCode = response.statusCode;
+    text = await response.body.text();
+  } catch {
+    return NETWORK_ERROR;
+  }
+  if (statusCode >= 400) return `error ${statusCode}`;
+  try {
     const body = JSON.parse(text) as { version?: unknown };
     return typeof body.version === "string" ? body.version : "unknown";
   } catch {
-    return "network error";
+    return "unknown";
   }
 }
