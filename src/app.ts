@@ -1,6 +1,6 @@
 /**
- * Composition root of a running switchyard: builds the snapshot, the handlers and the
- * listener, and tears them down. `serve` and the integration tests both start it here.
+ * Composition root of a running switchyard: builds the upstreams, health checks, snapshot,
+ * handlers and listener, and tears them down. `serve` and the integration tests start it here.
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,7 +12,11 @@ import { NOOP_RECORDER, type ProxyRecorder } from "./proxy/recorder.ts";
 import { UpgradeHandler } from "./proxy/upgrade.ts";
 import { Runtime } from "./runtime/runtime.ts";
 import { buildSnapshot } from "./runtime/snapshot.ts";
-import { buildUpstreams } from "./upstream/upstream-set.ts";
+import { SYSTEM_CLOCK, type Clock } from "./time/clock.ts";
+import { BucketRotations } from "./upstream/bucket-rotation.ts";
+import { HealthChecker } from "./upstream/health-checker.ts";
+import { loggingUpstreamListener } from "./upstream/upstream-event-log.ts";
+import { buildUpstreams, closeUpstreams, type UpstreamDeps } from "./upstream/upstream-set.ts";
 
 export interface SwitchyardOptions {
   config: Config;
@@ -20,6 +24,7 @@ export interface SwitchyardOptions {
   logger: Logger;
   recorder?: ProxyRecorder;
   random?: () => number;
+  clock?: Clock;
 }
 
 export interface RunningSwitchyard {
@@ -27,6 +32,7 @@ export interface RunningSwitchyard {
   readonly proxyServer: Server;
   /** The port the data plane listens on (useful with port 0). */
   readonly proxyPort: number;
+  readonly healthChecker: HealthChecker;
   close(): Promise<void>;
 }
 
@@ -40,8 +46,21 @@ export class ListenError extends Error {
 
 export async function startSwitchyard(options: SwitchyardOptions): Promise<RunningSwitchyard> {
   const { config, logger } = options;
+  const clock = options.clock ?? SYSTEM_CLOCK;
   const recorder = options.recorder ?? NOOP_RECORDER;
-  const { upstreams } = buildUpstreams(config);
+  const rotations = new BucketRotations();
+  const upstreamDeps: UpstreamDeps = {
+    clock,
+    rotations,
+    listener: loggingUpstreamListener(logger),
+  };
+  const { upstreams } = buildUpstreams(config, upstreamDeps);
+  const healthChecker = new HealthChecker({
+    upstreams,
+    logger,
+    clock,
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
   const runtime = new Runtime(buildSnapshot(config, options.configHash, upstreams));
   const handlerOptions = {
     runtime,
@@ -55,7 +74,13 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     new UpgradeHandler(handlerOptions),
   );
   const { host, port } = config.listen.proxy;
-  await listen(proxyServer, host, port, "listen.proxy");
+  try {
+    await listen(proxyServer, host, port, "listen.proxy");
+  } catch (error) {
+    await healthChecker.stop();
+    await closeUpstreams(upstreams);
+    throw error;
+  }
   const proxyPort = (proxyServer.address() as AddressInfo).port;
   logger.info({ address: `${host}:${proxyPort}` }, "proxy listening");
 
@@ -63,6 +88,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     runtime,
     proxyServer,
     proxyPort,
+    healthChecker,
     async close() {
       await new Promise<void>((resolve) => {
         proxyServer.close(() => {
@@ -70,9 +96,8 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
         });
         proxyServer.closeAllConnections();
       });
-      await Promise.all(
-        [...runtime.current.upstreams.values()].flatMap((u) => u.endpoints.map((e) => e.close())),
-      );
+      await healthChecker.stop();
+      await closeUpstreams(runtime.current.upstreams);
     },
   };
 }

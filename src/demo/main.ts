@@ -111,6 +111,8 @@ async function runDemo(options: DemoOptions, v1: DemoBackend, v2: DemoBackend): 
     return 1;
   }
   try {
+    // As a load balancer would wait for /readyz: the first round of health checks decides.
+    await proxy.healthChecker.firstRoundDone;
     const proxyUrl = clientUrl(loaded.config.listen.proxy.host, proxy.proxyPort);
     const versions = new Map([
       [v1.url, "v1"],

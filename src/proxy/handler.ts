@@ -1,19 +1,20 @@
 /**
- * The entry of the data path for plain HTTP requests: refuse what must not be forwarded,
- * find the destination, and hand the exchange to a ForwardingHandler.
+ * The entry of the data path for plain HTTP requests: refuse what must not be forwarded, find
+ * the route and upstream (with fallback), and hand the exchange to an Exchange object.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../log/logger.ts";
 import { formatStickyCookie } from "../routing/sticky.ts";
 import type { Runtime } from "../runtime/runtime.ts";
-import { findDestination } from "./destination.ts";
+import { chooseFirstTarget } from "./attempt-target.ts";
 import { sendProxyError } from "./errors.ts";
-import { ForwardingHandler } from "./forward.ts";
+import { Exchange } from "./exchange.ts";
 import { buildUpstreamRequestHeaders, hasOwnVia } from "./headers.ts";
 import type { ProxyRecorder } from "./recorder.ts";
 import { requestIdFor } from "./request-id.ts";
 import { parseRequestTarget } from "./request-target.ts";
 import { findRequestProblem } from "./request-validation.ts";
+import { RetryBudgets } from "./retry-budgets.ts";
 
 export interface ProxyHandlerOptions {
   runtime: Runtime;
@@ -27,6 +28,7 @@ export class ProxyHandler {
   private readonly recorder: ProxyRecorder;
   private readonly logger: Logger;
   private readonly random: () => number;
+  private readonly retryBudgets = new RetryBudgets();
 
   constructor(options: ProxyHandlerOptions) {
     this.runtime = options.runtime;
@@ -42,7 +44,9 @@ export class ProxyHandler {
     const problem = findRequestProblem(req);
     const target = problem === undefined ? parseRequestTarget(req) : undefined;
     if (target === undefined) {
-      this.logger.debug({ requestId, problem }, "refused a malformed request");
+      if (this.logger.isLevelEnabled("debug")) {
+        this.logger.debug({ requestId, problem }, "refused a malformed request");
+      }
       sendProxyError(res, "SWITCHYARD_BAD_REQUEST", requestId, true);
       return;
     }
@@ -51,44 +55,53 @@ export class ProxyHandler {
       return;
     }
     const snapshot = this.runtime.current;
-    const found = findDestination(snapshot, req, target, this.random);
-    if (!found.ok) {
-      sendProxyError(res, found.code, requestId);
-      if (found.routeName !== undefined) {
-        this.recorder.requestFinished({
-          route: found.routeName,
-          upstream: "",
-          endpoint: undefined,
-          status: res.statusCode,
-          durationMs: performance.now() - startedAtMs,
-          isFailure: false,
-        });
-      }
+    const route = snapshot.routes.match(req.headers.host, target.path);
+    if (route === undefined) {
+      sendProxyError(res, "SWITCHYARD_NO_ROUTE", requestId);
       return;
     }
-    const { route, pick, endpoint } = found.destination;
-    // We answer 100 Continue ourselves once we know the request has somewhere to go; the
-    // upstream never sees Expect (undici does not forward it).
+    const retryBudget = this.retryBudgets.countRequest(route, startedAtMs);
+    const pick = route.pickUpstream(
+      { headers: req.headers, rawQuery: target.rawQuery },
+      this.random,
+    );
+    const first = chooseFirstTarget(snapshot, route, pick.upstream, this.random);
+    if (first === undefined) {
+      sendProxyError(res, "SWITCHYARD_UPSTREAM_UNAVAILABLE", requestId);
+      this.recorder.requestFinished({
+        route: route.name,
+        upstream: pick.upstream,
+        status: 503,
+        durationMs: performance.now() - startedAtMs,
+      });
+      return;
+    }
+    if (first.upstream.name !== pick.upstream) {
+      this.recorder.fallback(route.name, pick.upstream, first.upstream.name);
+    }
+    // We answer 100 Continue ourselves once the request has somewhere to go; the upstream
+    // never sees Expect (undici does not forward it).
     if (req.headers.expect !== undefined) res.writeContinue();
     const stickyCookie = route.sticky?.cookie;
     const extraResponseHeaders =
       pick.newStickyId !== undefined && stickyCookie !== undefined
         ? ["set-cookie", formatStickyCookie(stickyCookie, pick.newStickyId)]
         : undefined;
-    new ForwardingHandler({
+    new Exchange({
       req,
       res,
       requestId,
-      routeName: route.name,
-      upstreamName: pick.upstream,
-      endpoint,
+      snapshot,
+      route,
       headers: buildUpstreamRequestHeaders(req, requestId, {
         isTrusted: snapshot.isForwardedTrusted,
       }),
       path: target.pathAndQuery,
       startedAtMs,
       recorder: this.recorder,
+      retryBudget,
+      random: this.random,
       extraResponseHeaders,
-    }).start();
+    }).start(first);
   };
 }

@@ -10,7 +10,7 @@ export const RETRY_WINDOW_MS = 10_000;
 export const RETRY_WINDOW_BUCKETS = 10;
 
 export class RetryBudget {
-  private budgetPercent: number;
+  #budgetPercent: number;
   private readonly bucketMs: number;
   private readonly requestsByBucket: number[];
   private readonly retriesByBucket: number[];
@@ -24,15 +24,19 @@ export class RetryBudget {
     windowMs = RETRY_WINDOW_MS,
     bucketCount = RETRY_WINDOW_BUCKETS,
   ) {
-    this.budgetPercent = budgetPercent;
+    this.#budgetPercent = budgetPercent;
     this.bucketMs = Math.max(1, Math.floor(windowMs / bucketCount));
     this.requestsByBucket = new Array<number>(bucketCount).fill(0);
     this.retriesByBucket = new Array<number>(bucketCount).fill(0);
   }
 
   /** A reload changed the percentage; the counts carry over. */
+  get budgetPercent(): number {
+    return this.#budgetPercent;
+  }
+
   update(budgetPercent: number): void {
-    this.budgetPercent = budgetPercent;
+    this.#budgetPercent = budgetPercent;
   }
 
   recordRequest(nowMs: number): void {
@@ -51,7 +55,7 @@ export class RetryBudget {
   canRetry(nowMs: number): boolean {
     this.advance(nowMs);
     // Multiplied out rather than divided: exact for whole percentages.
-    return (this.retryTotal + 1) * 100 <= this.budgetPercent * this.requestTotal;
+    return (this.retryTotal + 1) * 100 <= this.#budgetPercent * this.requestTotal;
   }
 
   /** Client requests in the window. */

@@ -8,7 +8,7 @@ import type { Duplex } from "node:stream";
 import { ProxyServer } from "http-proxy-3";
 import type { Logger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/runtime.ts";
-import { findDestination } from "./destination.ts";
+import { chooseFirstTarget, type AttemptTarget } from "./attempt-target.ts";
 import { errorBody, PROXY_ERRORS, RETRY_AFTER_SECONDS, type ProxyErrorCode } from "./errors.ts";
 import { hasOwnVia, VIA_TOKEN } from "./headers.ts";
 import type { ProxyRecorder } from "./recorder.ts";
@@ -29,6 +29,8 @@ export class UpgradeHandler {
   private readonly logger: Logger;
   private readonly random: () => number;
   private readonly tunnel: ProxyServer;
+  /** The attempt of each upgrade in flight, to settle its breaker call when the upstream answers. */
+  private readonly attempts = new WeakMap<IncomingMessage, AttemptTarget>();
 
   constructor(options: UpgradeHandlerOptions) {
     this.runtime = options.runtime;
@@ -42,6 +44,16 @@ export class UpgradeHandler {
     passes.wsPasses = passes.wsPasses.filter((pass) => pass.name !== "checkMethodAndHeader");
     this.tunnel.on("error", (error) => {
       this.logger.warn({ err: error }, "upgrade tunnel error");
+    });
+    this.tunnel.on("proxyReqWs", (proxyReq, req) => {
+      const attempt = this.attempts.get(req);
+      if (attempt === undefined) return;
+      const succeed = (): void => {
+        attempt.breakerCall.succeed();
+        attempt.upstream.recordAttempt(attempt.endpoint, false);
+      };
+      proxyReq.once("upgrade", succeed);
+      proxyReq.once("response", succeed);
     });
   }
 
@@ -63,12 +75,23 @@ export class UpgradeHandler {
       return;
     }
     const snapshot = this.runtime.current;
-    const found = findDestination(snapshot, req, target, this.random);
-    if (!found.ok) {
-      refuse(socket, found.code, requestId);
+    const route = snapshot.routes.match(req.headers.host, target.path);
+    if (route === undefined) {
+      refuse(socket, "SWITCHYARD_NO_ROUTE", requestId);
       return;
     }
-    const { route, endpoint, upstreamName } = found.destination;
+    const pick = route.pickUpstream(
+      { headers: req.headers, rawQuery: target.rawQuery },
+      this.random,
+    );
+    const attempt = chooseFirstTarget(snapshot, route, pick.upstream, this.random);
+    if (attempt === undefined) {
+      refuse(socket, "SWITCHYARD_UPSTREAM_UNAVAILABLE", requestId);
+      return;
+    }
+    if (attempt.upstream.name !== pick.upstream) {
+      this.recorder.fallback(route.name, pick.upstream, attempt.upstream.name);
+    }
     if (!snapshot.isForwardedTrusted) {
       delete req.headers["x-forwarded-for"];
       delete req.headers["x-forwarded-proto"];
@@ -77,15 +100,18 @@ export class UpgradeHandler {
     const via = req.headers.via;
     req.headers.via = via === undefined ? `1.1 ${VIA_TOKEN}` : `${via}, 1.1 ${VIA_TOKEN}`;
     req.headers["x-request-id"] = requestId;
+    this.attempts.set(req, attempt);
     const recorder = this.recorder;
-    this.tunnel.ws(req, socket, head, { target: endpoint.url }, (error) => {
+    this.tunnel.ws(req, socket, head, { target: attempt.endpoint.url }, (error) => {
       this.logger.debug({ err: error, requestId }, "upgrade to upstream failed");
+      attempt.breakerCall.fail();
+      attempt.upstream.recordAttempt(attempt.endpoint, true);
       refuse(socket, "SWITCHYARD_UPSTREAM_CONNECT_FAILED", requestId);
-      recorder.requestFinished({
+      recorder.attemptFinished({
         route: route.name,
-        upstream: upstreamName,
-        endpoint,
-        status: 502,
+        upstream: attempt.upstream.name,
+        endpoint: attempt.endpoint,
+        status: 0,
         durationMs: performance.now() - startedAtMs,
         isFailure: true,
       });

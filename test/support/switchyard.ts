@@ -32,6 +32,8 @@ export async function startTestSwitchyard(
     ...(options.recorder === undefined ? {} : { recorder: options.recorder }),
     ...(options.random === undefined ? {} : { random: options.random }),
   });
+  // Like a load balancer waiting for /readyz: endpoints with health checks serve after round one.
+  await running.healthChecker.firstRoundDone;
   return Object.assign(running, { url: `http://127.0.0.1:${running.proxyPort}`, config });
 }
 

@@ -16,6 +16,7 @@ import {
   startResettingBackend,
   startStallingBackend,
 } from "../../support/raw-backends.ts";
+import { testUpstreamDeps } from "../../support/upstream-deps.ts";
 
 const INTERVAL_MS = 100;
 const TIMEOUT_MS = 150;
@@ -46,7 +47,7 @@ function upstreamsFor(urls: string[], healthCheck: Record<string, unknown> = {})
     },
     routes: [{ name: "web", split: { stable: 100 } }],
   });
-  const { upstreams } = buildUpstreams(config);
+  const { upstreams } = buildUpstreams(config, testUpstreamDeps());
   for (const endpoint of upstreams.get("stable")?.endpoints ?? []) track(endpoint);
   return upstreams;
 }

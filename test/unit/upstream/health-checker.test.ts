@@ -15,6 +15,7 @@ import {
 import type { ProbeRequest, ProbeResult } from "../../../src/upstream/health-probe.ts";
 import { buildUpstreams, type UpstreamMap } from "../../../src/upstream/upstream-set.ts";
 import { ManualClock } from "../../support/manual-clock.ts";
+import { testUpstreamDeps } from "../../support/upstream-deps.ts";
 
 const A = "http://127.0.0.1:1";
 const B = "http://127.0.0.1:2";
@@ -84,7 +85,7 @@ function upstreamsFrom(upstreams: Record<string, unknown>, previous?: UpstreamMa
     upstreams,
     routes: [{ name: "web", split: { [Object.keys(upstreams)[0] ?? ""]: 100 } }],
   });
-  const built = buildUpstreams(config, previous);
+  const built = buildUpstreams(config, testUpstreamDeps(), previous);
   for (const upstream of built.upstreams.values()) {
     for (const endpoint of upstream.endpoints) endpointsToClose.add(endpoint);
   }
