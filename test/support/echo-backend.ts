@@ -67,8 +67,12 @@ export interface EchoBackend {
   readonly received: ReceivedRequest[];
   /** TCP connections accepted so far. */
   readonly connections: number;
+  /** TCP connections open now, upgraded ones included. */
+  readonly openConnections: number;
   /** Requests to `/health` answered so far. */
   readonly healthChecks: number;
+  /** Body bytes every `/bytes/N` answer has handed to its socket so far, all requests summed. */
+  readonly patternBytesSent: number;
   setStatus(status: number): void;
   setHealthStatus(status: number): void;
   setDelayMs(delayMs: number): void;
@@ -111,6 +115,7 @@ class EchoServer implements EchoBackend {
   port = 0;
   connections = 0;
   healthChecks = 0;
+  patternBytesSent = 0;
   #status: number;
   #healthStatus: number;
   #delayMs: number;
@@ -146,6 +151,10 @@ class EchoServer implements EchoBackend {
     this.url = originOf(this.port);
   }
 
+  get openConnections(): number {
+    return this.#sockets.size;
+  }
+
   setStatus(status: number): void {
     this.#status = status;
   }
@@ -175,6 +184,10 @@ class EchoServer implements EchoBackend {
     });
     return this.#closing;
   }
+
+  readonly #countPatternBytes = (bytes: number): void => {
+    this.patternBytesSent += bytes;
+  };
 
   #later(delayMs: number, action: () => void): void {
     if (delayMs <= 0) {
@@ -246,7 +259,7 @@ class EchoServer implements EchoBackend {
     const bytesMatch = /^\/bytes\/(\d+)$/.exec(path);
     if (bytesMatch !== null) {
       const isChunked = new URL(record.url, "http://x").searchParams.get("chunked") === "1";
-      sendPatternBytes(res, Number(bytesMatch[1]), isChunked);
+      sendPatternBytes(res, Number(bytesMatch[1]), isChunked, this.#countPatternBytes);
       return;
     }
     const statusMatch = /^\/status\/(\d{3})$/.exec(path);

@@ -22,8 +22,16 @@ export function bytesBodySha256(byteCount: number): string {
   return hash.digest("hex");
 }
 
-/** Writes `byteCount` pattern bytes in 64 KiB chunks, waiting for 'drain' when asked to. */
-export function sendPatternBytes(res: ServerResponse, byteCount: number, isChunked: boolean): void {
+/**
+ * Writes `byteCount` pattern bytes in 64 KiB chunks, waiting for 'drain' when asked to.
+ * `onWrite` is told the size of each chunk handed to `res.write`.
+ */
+export function sendPatternBytes(
+  res: ServerResponse,
+  byteCount: number,
+  isChunked: boolean,
+  onWrite?: (bytes: number) => void,
+): void {
   const headers: Record<string, string | number> = { "content-type": "application/octet-stream" };
   if (!isChunked) headers["content-length"] = byteCount;
   res.writeHead(200, headers);
@@ -34,6 +42,7 @@ export function sendPatternBytes(res: ServerResponse, byteCount: number, isChunk
       const size = Math.min(left, BYTES_CHUNK_SIZE);
       left -= size;
       const chunk = size === BYTES_CHUNK_SIZE ? PATTERN_CHUNK : PATTERN_CHUNK.subarray(0, size);
+      onWrite?.(size);
       if (!res.write(chunk)) {
         res.once("drain", writeSome);
         return;

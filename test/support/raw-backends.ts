@@ -232,3 +232,77 @@ export function startKeepAliveRaceBackend(
     });
   });
 }
+
+export interface MidBodyStallingOptions {
+  /** "length" (default): a Content-Length body; "chunked": a chunked one. */
+  framing?: "length" | "chunked";
+  /** The Content-Length announced with "length" framing (default 1000). */
+  declaredLength?: number;
+  /** How many body bytes are sent before the stall (default 100). */
+  sentBytes?: number;
+}
+
+/** Sends a valid head and part of the body, then keeps the connection open and silent. */
+export function startMidBodyStallingBackend(
+  options: MidBodyStallingOptions = {},
+): Promise<RawBackend> {
+  const declaredLength = options.declaredLength ?? 1000;
+  const sentBytes = options.sentBytes ?? 100;
+  if (sentBytes >= declaredLength) throw new RangeError("sentBytes must be below declaredLength");
+  const body = "x".repeat(sentBytes);
+  const answer =
+    options.framing === "chunked"
+      ? "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        `${sentBytes.toString(16)}\r\n${body}\r\n`
+      : "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n" +
+        `Content-Length: ${declaredLength}\r\n\r\n${body}`;
+  return startRawBackend((socket, backend) => {
+    backend.onRequests(socket, () => {
+      backend.answeredCount++;
+      socket.write(answer);
+    });
+  });
+}
+
+export interface TricklingOptions {
+  /** Chunks sent (default 8). */
+  chunks?: number;
+  /** Pause before each chunk after the first (default 300). */
+  intervalMs?: number;
+}
+
+/** The text of each chunk the trickling backend sends. */
+export function trickleChunk(index: number): string {
+  return `chunk ${index}\n`;
+}
+
+/**
+ * A slow but live backend: answers each request with a chunked body, one small chunk every
+ * `intervalMs`, so that the whole answer takes longer than a short timeout while no silence
+ * does.
+ */
+export function startTricklingBackend(options: TricklingOptions = {}): Promise<RawBackend> {
+  const chunks = options.chunks ?? 8;
+  const intervalMs = options.intervalMs ?? 300;
+  return startRawBackend((socket, backend) => {
+    backend.onRequests(socket, () => {
+      socket.write(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n",
+      );
+      const sendChunk = (index: number): void => {
+        if (socket.destroyed) return;
+        if (index === chunks) {
+          backend.answeredCount++;
+          socket.write("0\r\n\r\n");
+          return;
+        }
+        const text = trickleChunk(index);
+        socket.write(`${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`);
+        backend.later(intervalMs, () => {
+          sendChunk(index + 1);
+        });
+      };
+      sendChunk(0);
+    });
+  });
+}

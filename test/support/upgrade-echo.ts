@@ -44,6 +44,9 @@ export function acceptUpgrade(
   const echoFrames = createFrameEchoer(socket);
   if (head.length > 0) echoFrames(head);
   socket.on("data", echoFrames);
+  // Like real WebSocket servers: a peer that closes its side gets ours closed too (node's
+  // server sockets allow half-open connections, which would otherwise linger).
+  socket.on("end", () => socket.end());
 }
 
 /** Encodes one frame: unmasked as a server sends it, or masked with `mask` as a client must. */
