@@ -68,11 +68,8 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     logger,
     ...(options.random === undefined ? {} : { random: options.random }),
   };
-  const proxyServer = createProxyServer(
-    config.server,
-    new ProxyHandler(handlerOptions),
-    new UpgradeHandler(handlerOptions),
-  );
+  const upgrades = new UpgradeHandler(handlerOptions);
+  const proxyServer = createProxyServer(config.server, new ProxyHandler(handlerOptions), upgrades);
   const { host, port } = config.listen.proxy;
   try {
     await listen(proxyServer, host, port, "listen.proxy");
@@ -95,6 +92,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
           resolve();
         });
         proxyServer.closeAllConnections();
+        upgrades.closeAll();
       });
       await healthChecker.stop();
       await closeUpstreams(runtime.current.upstreams);

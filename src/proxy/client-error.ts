@@ -12,9 +12,17 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
     socket.destroy();
     return;
   }
-  // A keep-alive socket that times out between requests is closed quietly.
-  if (error.code === "ECONNRESET" || error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+  if (error.code === "ECONNRESET") {
     socket.destroy();
+    return;
+  }
+  // headersTimeout / requestTimeout passed while a request was still arriving.
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    const body = errorBody("SWITCHYARD_REQUEST_TIMEOUT", randomUUID());
+    socket.end(
+      `HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
     return;
   }
   const code: ProxyErrorCode =

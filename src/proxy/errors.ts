@@ -8,6 +8,10 @@ export const PROXY_ERRORS = {
   SWITCHYARD_BAD_REQUEST: { status: 400, message: "The request is malformed or ambiguous." },
   SWITCHYARD_UPGRADE_REFUSED: { status: 400, message: "This upgrade is not supported." },
   SWITCHYARD_NO_ROUTE: { status: 404, message: "No route matches this request." },
+  SWITCHYARD_REQUEST_TIMEOUT: {
+    status: 408,
+    message: "The request did not arrive within the server's time limits.",
+  },
   SWITCHYARD_HEADERS_TOO_LARGE: {
     status: 431,
     message: "The request headers are larger than the server accepts.",

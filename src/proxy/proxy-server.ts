@@ -15,6 +15,8 @@ export function createProxyServer(
     headersTimeout: serverConfig.headersTimeout,
     keepAliveTimeout: serverConfig.keepAliveTimeout,
     maxHeaderSize: serverConfig.maxHeaderSize,
+    // Node enforces headersTimeout/requestTimeout only at this interval (30 s by default).
+    connectionsCheckingInterval: Math.min(1000, serverConfig.headersTimeout),
     // We check Host ourselves so the answer carries our JSON error body.
     requireHostHeader: false,
     joinDuplicateHeaders: false,

@@ -11,6 +11,8 @@ import type { Runtime } from "../runtime/runtime.ts";
 import { chooseFirstTarget, type AttemptTarget } from "./attempt-target.ts";
 import { errorBody, PROXY_ERRORS, RETRY_AFTER_SECONDS, type ProxyErrorCode } from "./errors.ts";
 import { hasOwnVia, VIA_TOKEN } from "./headers.ts";
+
+const VIA_VALUE = `1.1 ${VIA_TOKEN}`;
 import type { ProxyRecorder } from "./recorder.ts";
 import { requestIdFor } from "./request-id.ts";
 import { parseRequestTarget } from "./request-target.ts";
@@ -31,13 +33,15 @@ export class UpgradeHandler {
   private readonly tunnel: ProxyServer;
   /** The attempt of each upgrade in flight, to settle its breaker call when the upstream answers. */
   private readonly attempts = new WeakMap<IncomingMessage, AttemptTarget>();
+  /** Client sockets of open tunnels: Node's server.close() does not end upgraded sockets. */
+  private readonly openSockets = new Set<Duplex>();
 
   constructor(options: UpgradeHandlerOptions) {
     this.runtime = options.runtime;
     this.recorder = options.recorder;
     this.logger = options.logger;
     this.random = options.random ?? Math.random;
-    this.tunnel = new ProxyServer({ ws: true, xfwd: true, prependPath: false });
+    this.tunnel = new ProxyServer({ ws: true, xfwd: false, prependPath: false });
     // Our own checks below replace its "websocket only" check so other upgrades pass too;
     // the pass list is public at run time but not in its typings.
     const passes = this.tunnel as unknown as { wsPasses: { name: string }[] };
@@ -52,9 +56,25 @@ export class UpgradeHandler {
         attempt.breakerCall.succeed();
         attempt.upstream.recordAttempt(attempt.endpoint, false);
       };
-      proxyReq.once("upgrade", succeed);
+      // Runs before http-proxy-3 writes the 101 to the client: the answer carries our headers.
+      proxyReq.once("upgrade", (proxyRes: IncomingMessage) => {
+        proxyRes.headers["x-request-id"] = req.headers["x-request-id"];
+        const via = proxyRes.headers.via;
+        proxyRes.headers.via = via === undefined ? VIA_VALUE : `${via}, ${VIA_VALUE}`;
+        succeed();
+      });
       proxyReq.once("response", succeed);
     });
+  }
+
+  /** Ends every open tunnel (shutdown). */
+  closeAll(): void {
+    for (const socket of this.openSockets) socket.destroy();
+    this.openSockets.clear();
+  }
+
+  get openTunnelCount(): number {
+    return this.openSockets.size;
   }
 
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -92,15 +112,13 @@ export class UpgradeHandler {
     if (attempt.upstream.name !== pick.upstream) {
       this.recorder.fallback(route.name, pick.upstream, attempt.upstream.name);
     }
-    if (!snapshot.isForwardedTrusted) {
-      delete req.headers["x-forwarded-for"];
-      delete req.headers["x-forwarded-proto"];
-      delete req.headers["x-forwarded-host"];
-    }
+    setForwardedHeaders(req, snapshot.isForwardedTrusted);
     const via = req.headers.via;
-    req.headers.via = via === undefined ? `1.1 ${VIA_TOKEN}` : `${via}, 1.1 ${VIA_TOKEN}`;
+    req.headers.via = via === undefined ? VIA_VALUE : `${via}, ${VIA_VALUE}`;
     req.headers["x-request-id"] = requestId;
     this.attempts.set(req, attempt);
+    this.openSockets.add(socket);
+    socket.once("close", () => this.openSockets.delete(socket));
     const recorder = this.recorder;
     this.tunnel.ws(req, socket, head, { target: attempt.endpoint.url }, (error) => {
       this.logger.debug({ err: error, requestId }, "upgrade to upstream failed");
@@ -117,6 +135,20 @@ export class UpgradeHandler {
       });
     });
   };
+}
+
+/** X-Forwarded-* as for plain requests (forward.ts): replaced, or appended to when trusted. */
+function setForwardedHeaders(req: IncomingMessage, isTrusted: boolean): void {
+  const headers = req.headers;
+  const clientIp = req.socket.remoteAddress ?? "";
+  const incomingFor = isTrusted ? headers["x-forwarded-for"] : undefined;
+  headers["x-forwarded-for"] = incomingFor === undefined ? clientIp : `${incomingFor}, ${clientIp}`;
+  if (!isTrusted || headers["x-forwarded-proto"] === undefined)
+    headers["x-forwarded-proto"] = "http";
+  if (!isTrusted || headers["x-forwarded-host"] === undefined) {
+    if (headers.host === undefined) delete headers["x-forwarded-host"];
+    else headers["x-forwarded-host"] = headers.host;
+  }
 }
 
 /** Answers on a socket that has not been upgraded, then closes it. */

@@ -207,6 +207,22 @@ describe("upgrades through switchyard", () => {
     expect(headerValues(raw, "x-forwarded-for")).toEqual(["127.0.0.1"]);
     expect(headerValues(raw, "x-request-id")).toEqual(["upgrade-id-1"]);
     expect(headerValues(raw, "host")).toEqual(["app.test"]);
+    expect(headerValues(raw, "x-forwarded-proto")).toEqual(["http"]);
+  });
+
+  it("returns X-Request-Id and Via on the 101 answer", async () => {
+    const connection = await connectRaw(proxy.proxyPort);
+    try {
+      await connection.write(
+        upgradeRequest("/ws", "websocket", [...WEBSOCKET_HEADERS, "X-Request-Id: upgrade-id-2"]),
+      );
+      const [response] = parseAllResponses(await connection.waitForData("\r\n\r\n"));
+      expect(response?.statusCode).toBe(101);
+      expect(response?.headers["x-request-id"]).toBe("upgrade-id-2");
+      expect(response?.headers.via).toBe("1.1 switchyard");
+    } finally {
+      connection.destroy();
+    }
   });
 
   it("closes the tunnel to the upstream when the client goes away", async () => {
@@ -249,6 +265,29 @@ describe("upgrades through switchyard", () => {
     expect(answer.statusCode).toBe(508);
     expect(answer.closed).toBe(true);
     expect(stable.received).toHaveLength(0);
+  });
+});
+
+describe("stopping switchyard with a tunnel open", () => {
+  it("ends the tunnel instead of waiting for it forever", async () => {
+    const backend = await startEchoBackend();
+    const proxy = await startTestSwitchyard({
+      upstreams: { stable: { endpoints: [backend.url] } },
+      routes: [{ name: "web", split: { stable: 100 } }],
+    });
+    try {
+      const connection = await connectRaw(proxy.proxyPort);
+      await connection.write(upgradeRequest("/tunnel", "echo-protocol/1"));
+      await connection.waitForData("\r\n\r\n");
+      const closed = await Promise.race([
+        proxy.close().then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000)),
+      ]);
+      expect(closed).toBe(true);
+      expect(await connection.waitClosed(1000)).toBe(true);
+    } finally {
+      await backend.close();
+    }
   });
 });
 
