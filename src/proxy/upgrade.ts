@@ -137,11 +137,12 @@ export class UpgradeHandler {
   };
 }
 
-/** X-Forwarded-* as for plain requests (forward.ts): replaced, or appended to when trusted. */
+/** X-Forwarded-* as for plain requests (headers.ts): replaced, or appended to when trusted. */
 function setForwardedHeaders(req: IncomingMessage, isTrusted: boolean): void {
   const headers = req.headers;
   const clientIp = req.socket.remoteAddress ?? "";
-  const incomingFor = isTrusted ? headers["x-forwarded-for"] : undefined;
+  // Node joins a repeated X-Forwarded-For into one string.
+  const incomingFor = isTrusted ? (headers["x-forwarded-for"] as string | undefined) : undefined;
   headers["x-forwarded-for"] = incomingFor === undefined ? clientIp : `${incomingFor}, ${clientIp}`;
   if (!isTrusted || headers["x-forwarded-proto"] === undefined)
     headers["x-forwarded-proto"] = "http";

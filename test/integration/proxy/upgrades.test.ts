@@ -281,7 +281,11 @@ describe("stopping switchyard with a tunnel open", () => {
       await connection.waitForData("\r\n\r\n");
       const closed = await Promise.race([
         proxy.close().then(() => true),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000)),
+        new Promise<boolean>((resolve) =>
+          setTimeout(() => {
+            resolve(false);
+          }, 3000),
+        ),
       ]);
       expect(closed).toBe(true);
       expect(await connection.waitClosed(1000)).toBe(true);
