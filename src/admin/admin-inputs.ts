@@ -1,0 +1,54 @@
+/**
+ * Pure checks of what admin callers send: the `since` query of the event log and the shape of
+ * a weights body. What the weights mean (known upstreams, range, decimals, sum of 100) is the
+ * control plane's to judge; here only the shape, so each field's problem is named.
+ */
+
+export type InputResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly fields: Readonly<Record<string, string>> };
+
+/** `?since=ID`: absent, or one non-negative integer written in decimal digits. */
+export function parseSince(query: URLSearchParams): InputResult<number | undefined> {
+  const values = query.getAll("since");
+  if (values.length === 0) return { ok: true, value: undefined };
+  const text = values[0] ?? "";
+  const value = Number(text);
+  if (values.length > 1 || !/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
+    return { ok: false, fields: { since: "must be a non-negative integer (an event id)" } };
+  }
+  return { ok: true, value };
+}
+
+const WEIGHTS_EXAMPLE = '{"weights": {"stable": 90, "canary": 10}}';
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `{"weights": {UPSTREAM: PERCENT, ...}}` with numbers only and no other field. */
+export function parseWeightsBody(body: unknown): InputResult<Record<string, number>> {
+  if (!isPlainObject(body)) {
+    return { ok: false, fields: { body: `must be a JSON object like ${WEIGHTS_EXAMPLE}` } };
+  }
+  const fields: Record<string, string> = {};
+  for (const key of Object.keys(body)) {
+    if (key !== "weights") fields[key] = "is not a known field (the body takes only weights)";
+  }
+  const weights = body.weights;
+  if (weights === undefined) {
+    fields.weights = `is required, e.g. ${WEIGHTS_EXAMPLE}`;
+  } else if (!isPlainObject(weights)) {
+    fields.weights = "must be an object of upstream name -> percent";
+  } else if (Object.keys(weights).length === 0) {
+    fields.weights = "must name at least one upstream";
+  } else {
+    for (const [upstream, percent] of Object.entries(weights)) {
+      if (typeof percent !== "number" || !Number.isFinite(percent)) {
+        fields[`weights.${upstream}`] = "must be a number";
+      }
+    }
+  }
+  if (Object.keys(fields).length > 0) return { ok: false, fields };
+  return { ok: true, value: weights as Record<string, number> };
+}

@@ -1,0 +1,229 @@
+/**
+ * The admin HTTP server (SPEC section 7): match the path, check the token, read the JSON body
+ * within its limit, run the endpoint, answer JSON. Tokens can change on reload.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import type { ControlApi } from "../control/control-api.ts";
+import type { Logger } from "../log/logger.ts";
+import { errorAnswer, writeAnswer, type AdminAnswer } from "./answer.ts";
+import { authorize, TokenMatcher, WWW_AUTHENTICATE, type AdminConfig } from "./auth.ts";
+import { hasBody, isJsonContentType, MAX_BODY_BYTES, readJsonBody } from "./body.ts";
+import { createAdminEndpoints, type MetricsSource } from "./endpoints.ts";
+import { AdminRouter, type AdminEndpoint } from "./router.ts";
+
+export interface AdminServerOptions {
+  readonly control: ControlApi;
+  readonly adminConfig: AdminConfig;
+  readonly metrics: MetricsSource;
+  readonly logger: Logger;
+  /** Endpoints added to the standard ones (e.g. rollout actions). */
+  readonly extraEndpoints?: readonly AdminEndpoint[];
+}
+
+export interface AdminAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+interface CallOutcome {
+  readonly answer: AdminAnswer;
+  readonly closeConnection: boolean;
+  /** The caller's token name once known (logged). */
+  readonly actor?: string | undefined;
+}
+
+/** How long `close()` lets in-flight admin calls finish before cutting them. */
+const CLOSE_GRACE_MS = 2000;
+
+export class AdminServer {
+  readonly server: Server;
+  private readonly router: AdminRouter;
+  private readonly logger: Logger;
+  private adminConfig: AdminConfig;
+  private matcher: TokenMatcher;
+
+  constructor(options: AdminServerOptions) {
+    this.logger = options.logger;
+    this.adminConfig = options.adminConfig;
+    this.matcher = new TokenMatcher(options.adminConfig.tokens);
+    this.router = new AdminRouter([
+      ...createAdminEndpoints(options),
+      ...(options.extraEndpoints ?? []),
+    ]);
+    this.server = createServer({
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      keepAliveTimeout: 5000,
+    });
+    this.server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      void this.handle(req, res, false);
+    });
+    // Answer 100-continue only once the call is allowed and its body size is acceptable.
+    this.server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+      void this.handle(req, res, true);
+    });
+    this.server.on("clientError", onClientError);
+  }
+
+  /** New tokens and publicMetrics apply to the next call. */
+  updateAdminConfig(adminConfig: AdminConfig): void {
+    this.adminConfig = adminConfig;
+    this.matcher = new TokenMatcher(adminConfig.tokens);
+  }
+
+  listen(host: string, port: number): Promise<AdminAddress> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => {
+        reject(error);
+      };
+      this.server.once("error", onError);
+      this.server.listen(port, host, () => {
+        this.server.off("error", onError);
+        const address = this.server.address() as AddressInfo;
+        resolve({ host: address.address, port: address.port });
+      });
+    });
+  }
+
+  address(): AdminAddress | undefined {
+    const address = this.server.address();
+    if (address === null || typeof address === "string") return undefined;
+    return { host: address.address, port: address.port };
+  }
+
+  /** Stops listening, lets in-flight calls finish (up to 2 s), closes every connection. */
+  close(): Promise<void> {
+    if (!this.server.listening) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.closeAllConnections();
+      }, CLOSE_GRACE_MS);
+      timer.unref();
+      this.server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.server.closeIdleConnections();
+    });
+  }
+
+  private async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    isContinueExpected: boolean,
+  ): Promise<void> {
+    let outcome: CallOutcome;
+    try {
+      outcome = await this.answer(req, res, isContinueExpected);
+    } catch (error) {
+      this.logger.error({ err: error, method: req.method, path: req.url }, "admin API call failed");
+      outcome = { answer: errorAnswer("SWITCHYARD_INTERNAL"), closeConnection: hasBody(req) };
+    }
+    writeAnswer(res, outcome.answer, {
+      isHead: req.method === "HEAD",
+      closeConnection: outcome.closeConnection,
+    });
+    const fields = {
+      method: req.method,
+      path: req.url,
+      status: outcome.answer.status,
+      actor: outcome.actor,
+    };
+    if (outcome.answer.status === 403) this.logger.warn(fields, "admin API call refused");
+    else this.logger.debug(fields, "admin API call");
+  }
+
+  /** Route, token, body, endpoint; a refusal at any step is the answer. */
+  private async answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    isContinueExpected: boolean,
+  ): Promise<CallOutcome> {
+    // A body left unread must not be drained for keep-alive: close the connection instead.
+    const closeUnread = hasBody(req);
+    const url = new URL(req.url ?? "/", "http://admin.invalid");
+    const match = this.router.match(req.method ?? "", url.pathname);
+    if (match.kind === "notFound") {
+      const message = `No admin API path ${url.pathname}.`;
+      return {
+        answer: errorAnswer("SWITCHYARD_NOT_FOUND", { message }),
+        closeConnection: closeUnread,
+      };
+    }
+    if (match.kind === "wrongMethod") {
+      const allow = match.allow.join(", ");
+      const answer = errorAnswer("SWITCHYARD_METHOD_NOT_ALLOWED", {
+        message: `${String(req.method)} is not allowed on ${url.pathname}; use ${allow}.`,
+        headers: { allow },
+      });
+      return { answer, closeConnection: closeUnread };
+    }
+    const { endpoint, params } = match;
+    const scope =
+      typeof endpoint.scope === "function" ? endpoint.scope(this.adminConfig) : endpoint.scope;
+    const decision = authorize(this.matcher, req.headers.authorization, scope);
+    if (!decision.ok) {
+      const actor = decision.status === 403 ? decision.actor : undefined;
+      return { answer: refusal(decision), closeConnection: closeUnread, actor };
+    }
+    const actor = decision.actor;
+    let body: unknown;
+    if (endpoint.takesBody || closeUnread) {
+      const contentType = req.headers["content-type"];
+      if (!isJsonContentType(contentType)) {
+        const answer = errorAnswer("SWITCHYARD_UNSUPPORTED_MEDIA_TYPE", {
+          message: `The request body must be JSON (Content-Type: application/json), not ${contentType ?? "unspecified"}.`,
+        });
+        return { answer, closeConnection: closeUnread, actor };
+      }
+      if (isContinueExpected && !(Number(req.headers["content-length"]) > MAX_BODY_BYTES)) {
+        res.writeContinue();
+      }
+      const read = await readJsonBody(req, MAX_BODY_BYTES);
+      if (!read.ok) return { answer: read.answer, closeConnection: read.closeConnection, actor };
+      body = read.value;
+    }
+    const answer = await endpoint.handle({ params, query: url.searchParams, body, actor });
+    return { answer, closeConnection: false, actor };
+  }
+}
+
+function refusal(decision: { status: 401 | 403; reason?: "missing" | "unknown" }): AdminAnswer {
+  if (decision.status === 403) return errorAnswer("SWITCHYARD_FORBIDDEN");
+  const isUnknown = decision.reason === "unknown";
+  return errorAnswer("SWITCHYARD_UNAUTHORIZED", {
+    message: isUnknown
+      ? "The bearer token is not known to this switchyard."
+      : "A bearer token is required (Authorization: Bearer TOKEN).",
+    headers: {
+      "www-authenticate": isUnknown
+        ? `${WWW_AUTHENTICATE}, error="invalid_token"`
+        : WWW_AUTHENTICATE,
+    },
+  });
+}
+
+/** Malformed requests get a JSON 400 (431 for oversized headers), then the socket closes. */
+function onClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const isTooLarge = error.code === "HPE_HEADER_OVERFLOW";
+  const status = isTooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request";
+  const body = JSON.stringify({
+    error: {
+      code: isTooLarge ? "SWITCHYARD_HEADERS_TOO_LARGE" : "SWITCHYARD_BAD_REQUEST",
+      message: isTooLarge ? "The request headers are too large." : "The request is malformed.",
+    },
+  });
+  socket.end(
+    `HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+export function createAdminServer(options: AdminServerOptions): AdminServer {
+  return new AdminServer(options);
+}

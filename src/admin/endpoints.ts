@@ -1,0 +1,166 @@
+/**
+ * The admin API's endpoints (SPEC section 7). Handlers translate between HTTP and the
+ * ControlApi; every change is logged with the caller's token name and the old and new values.
+ */
+import type { ControlApi, ReloadOutcome, WeightsChange } from "../control/control-api.ts";
+import type { Logger } from "../log/logger.ts";
+import { parseSince, parseWeightsBody } from "./admin-inputs.ts";
+import {
+  controlErrorAnswer,
+  errorAnswer,
+  invalidFieldsAnswer,
+  jsonAnswer,
+  type AdminAnswer,
+} from "./answer.ts";
+import type { AdminEndpoint, EndpointRequest } from "./router.ts";
+
+/** The Prometheus registry as the admin server sees it. */
+export interface MetricsSource {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+export interface EndpointDeps {
+  readonly control: ControlApi;
+  readonly metrics: MetricsSource;
+  readonly logger: Logger;
+}
+
+export function createAdminEndpoints(deps: EndpointDeps): AdminEndpoint[] {
+  const { control, metrics, logger } = deps;
+  return [
+    {
+      method: "GET",
+      path: "/healthz",
+      scope: "none",
+      takesBody: false,
+      handle: () => jsonAnswer(200, { status: "ok" }),
+    },
+    {
+      method: "GET",
+      path: "/readyz",
+      scope: "none",
+      takesBody: false,
+      handle: () => readiness(control),
+    },
+    {
+      method: "GET",
+      path: "/metrics",
+      scope: (admin) => (admin.publicMetrics ? "none" : "read"),
+      takesBody: false,
+      handle: async () => ({
+        kind: "text",
+        status: 200,
+        contentType: metrics.contentType,
+        text: await metrics.render(),
+      }),
+    },
+    {
+      method: "GET",
+      path: "/api/v1/status",
+      scope: "read",
+      takesBody: false,
+      handle: () => jsonAnswer(200, control.status()),
+    },
+    {
+      method: "GET",
+      path: "/api/v1/config",
+      scope: "read",
+      takesBody: false,
+      handle: () => jsonAnswer(200, control.effectiveConfig()),
+    },
+    {
+      method: "GET",
+      path: "/api/v1/events",
+      scope: "read",
+      takesBody: false,
+      handle: ({ query }) => {
+        const since = parseSince(query);
+        if (!since.ok) return invalidFieldsAnswer("SWITCHYARD_INVALID_QUERY", since.fields);
+        return jsonAnswer(200, { events: control.events(since.value) });
+      },
+    },
+    {
+      method: "PUT",
+      path: "/api/v1/routes/{route}/weights",
+      scope: "write",
+      takesBody: true,
+      handle: (request) => setWeights(deps, request),
+    },
+    {
+      method: "DELETE",
+      path: "/api/v1/routes/{route}/weights",
+      scope: "write",
+      takesBody: false,
+      handle: ({ params, actor }) => {
+        const route = params.route ?? "";
+        const result = control.clearWeights(route, actor);
+        if (!result.ok) return controlErrorAnswer(result.error);
+        logChange(logger, "admin split override cleared", actor, result.value);
+        return jsonAnswer(200, result.value);
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/v1/reload",
+      scope: "write",
+      takesBody: false,
+      handle: ({ actor }) => reload(deps, actor),
+    },
+  ];
+}
+
+function readiness(control: ControlApi): AdminAnswer {
+  const isDraining = control.isDraining();
+  const isReady = control.isReady() && !isDraining;
+  return jsonAnswer(isReady ? 200 : 503, { ready: isReady, draining: isDraining });
+}
+
+function setWeights(deps: EndpointDeps, { params, body, actor }: EndpointRequest): AdminAnswer {
+  const weights = parseWeightsBody(body);
+  if (!weights.ok) return invalidFieldsAnswer("SWITCHYARD_INVALID_BODY", weights.fields);
+  const result = deps.control.setWeights(params.route ?? "", weights.value, actor);
+  if (!result.ok) return controlErrorAnswer(result.error);
+  logChange(deps.logger, "split set through the admin API", actor, result.value);
+  return jsonAnswer(200, result.value);
+}
+
+function logChange(logger: Logger, msg: string, actor: string, change: WeightsChange): void {
+  logger.info(
+    {
+      actor,
+      route: change.route,
+      before: change.before,
+      after: change.after,
+      splitSource: change.splitSource,
+    },
+    msg,
+  );
+}
+
+async function reload(deps: EndpointDeps, actor: string): Promise<AdminAnswer> {
+  const beforeHash = deps.control.status().config.hash;
+  const outcome: ReloadOutcome = await deps.control.reload(actor);
+  const fields = { actor, before: beforeHash, after: outcome.hash, changed: outcome.changed };
+  if (outcome.applied) {
+    deps.logger.info(
+      fields,
+      outcome.changed ? "config reloaded through the admin API" : "config reload: unchanged",
+    );
+    return jsonAnswer(200, outcome);
+  }
+  deps.logger.warn(
+    { ...fields, after: beforeHash, error: outcome.error },
+    "config reload through the admin API refused",
+  );
+  const error = outcome.error;
+  return errorAnswer("SWITCHYARD_CONFIG_INVALID", {
+    ...(error === null ? {} : { message: error.message }),
+    extra: {
+      line: error?.line ?? null,
+      column: error?.column ?? null,
+      problems: error?.problems ?? [],
+      runningHash: beforeHash,
+    },
+  });
+}
