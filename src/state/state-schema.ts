@@ -1,0 +1,41 @@
+/**
+ * The state file's format: admin weight overrides and rollout progress per route, so they
+ * survive restarts (SPEC sections 5 and 6). Weights are percentages, as an operator reads and
+ * types them; the version lets a future format be recognised instead of misread.
+ */
+import { z } from "zod";
+
+export const STATE_FORMAT_VERSION = 1;
+
+const percent = z.number().min(0).max(100);
+const weights = z.record(z.string().min(1), percent);
+
+const overrideSchema = z.object({
+  /** The admin's split, percentages by upstream name. */
+  weights,
+  /** The admin token's name. */
+  setBy: z.string(),
+  /** ISO 8601. */
+  setAt: z.iso.datetime({ offset: true }),
+  /** The file's split when the override was set: a later edit of it replaces the override. */
+  fileSplit: weights,
+});
+
+const routeStateSchema = z.object({
+  override: overrideSchema.nullable(),
+  /** Owned by the rollout controller; stored as given. */
+  rollout: z.record(z.string(), z.unknown()).nullable(),
+});
+
+export const persistedStateSchema = z.object({
+  version: z.literal(STATE_FORMAT_VERSION),
+  routes: z.record(z.string().min(1), routeStateSchema),
+});
+
+export type PersistedState = z.infer<typeof persistedStateSchema>;
+export type PersistedRouteState = z.infer<typeof routeStateSchema>;
+export type PersistedOverride = z.infer<typeof overrideSchema>;
+
+export function emptyState(): PersistedState {
+  return { version: STATE_FORMAT_VERSION, routes: {} };
+}
