@@ -5,7 +5,7 @@
  * control plane through the setters below. After a reload, `syncSnapshot` sets the gauges
  * from the new snapshot and removes the series of whatever the new config no longer has.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { AttemptOutcome, ProxyRecorder, RequestOutcome } from "../proxy/recorder.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 import type { Clock } from "../time/clock.ts";
@@ -77,14 +77,12 @@ export class Metrics implements ProxyRecorder, UpstreamEventListener, HealthList
     this.#clock = options.clock ?? { wallNow: () => Date.now() };
     const registers = [this.registry];
     this.#requests = new RequestSeries(
-      new Counter({ ...REQUESTS_TOTAL, registers }),
-      new Histogram({
-        ...REQUEST_DURATION_SECONDS,
-        buckets: [...REQUEST_DURATION_SECONDS.buckets],
-        registers,
-      }),
+      REQUESTS_TOTAL,
+      REQUEST_DURATION_SECONDS,
       (route, upstream) => this.#isLiveRoute(route) && this.#isLiveUpstream(upstream),
     );
+    this.registry.registerMetric(this.#requests.requestsCollector);
+    this.registry.registerMetric(this.#requests.durationCollector);
     this.#weights = new SeriesSet(new Gauge({ ...UPSTREAM_WEIGHT_PERCENT, registers }));
     this.#healthy = new SeriesSet(new Gauge({ ...ENDPOINT_HEALTHY, registers }));
     this.#ejected = new SeriesSet(new Gauge({ ...ENDPOINT_EJECTED, registers }));
