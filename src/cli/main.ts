@@ -7,6 +7,8 @@ import { Command, CommanderError } from "commander";
 import { runCheck } from "./check.ts";
 import { PROCESS_OUTPUT } from "./output.ts";
 import { chooseConfigFile, runServe } from "./serve.ts";
+import { runStatus, type StatusFlags } from "./status.ts";
+import { runWeights, type WeightsFlags } from "./weights.ts";
 
 export const EXIT_USAGE = 2;
 
@@ -40,6 +42,31 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument("<file>", "the config file")
     .action(async (file: string) => {
       exitCode = await runCheck(file, PROCESS_OUTPUT);
+    });
+
+  const adminHelp = "admin API URL (default: http://127.0.0.1:9901)";
+  const tokenHelp = "admin API token (default: $SWITCHYARD_ADMIN_TOKEN)";
+
+  program
+    .command("status")
+    .description("routes, splits, upstream health, breakers and rollouts, from the admin API")
+    .option("--admin <url>", adminHelp)
+    .option("--token <token>", tokenHelp)
+    .option("--json", "print the admin API's JSON answer")
+    .action(async (options: StatusFlags) => {
+      exitCode = await runStatus(options, PROCESS_OUTPUT);
+    });
+
+  program
+    .command("weights")
+    .description("set a route's split through the admin API, or --clear the override")
+    .argument("<route>", "the route's name")
+    .argument("[weights...]", "UPSTREAM=PCT pairs summing to 100, e.g. stable=90 canary=10")
+    .option("--clear", "drop the admin override: the config file's split applies again")
+    .option("--admin <url>", adminHelp)
+    .option("--token <token>", tokenHelp)
+    .action(async (route: string, pairs: string[], options: WeightsFlags) => {
+      exitCode = await runWeights(route, pairs, options, PROCESS_OUTPUT);
     });
 
   try {

@@ -1,0 +1,141 @@
+/** `switchyard status`: routes, splits, upstream health, breakers and rollouts (SPEC section 1). */
+import type {
+  RolloutStatus,
+  RouteStatus,
+  StatusView,
+  UpstreamStatus,
+} from "../control/control-api.ts";
+import {
+  callAdmin,
+  EXIT_USAGE_ERROR,
+  resolveAdminTarget,
+  type AdminFlags,
+} from "./admin-client.ts";
+import type { CliOutput } from "./output.ts";
+
+export interface StatusFlags extends AdminFlags {
+  /** Print the admin API's JSON answer as it is. */
+  readonly json?: boolean;
+}
+
+export async function runStatus(
+  flags: StatusFlags,
+  out: CliOutput,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const resolved = resolveAdminTarget(flags, env);
+  if (!resolved.ok) {
+    out.stderr(`switchyard: ${resolved.message}`);
+    return EXIT_USAGE_ERROR;
+  }
+  const answer = await callAdmin(resolved.target, "GET", "/api/v1/status");
+  if (!answer.ok) {
+    out.stderr(`switchyard: ${answer.message}`);
+    return 1;
+  }
+  if (flags.json === true) {
+    out.stdout(JSON.stringify(answer.body, null, 2));
+    return 0;
+  }
+  if (!isStatusView(answer.body)) {
+    out.stderr(
+      `switchyard: the answer of ${resolved.target.baseUrl}/api/v1/status is not a switchyard status; is --admin right?`,
+    );
+    return 1;
+  }
+  for (const line of formatStatus(answer.body)) out.stdout(line);
+  return 0;
+}
+
+function isStatusView(body: unknown): body is StatusView {
+  if (typeof body !== "object" || body === null) return false;
+  const view = body as Partial<Record<keyof StatusView, unknown>>;
+  return (
+    Array.isArray(view.routes) &&
+    Array.isArray(view.upstreams) &&
+    typeof view.config === "object" &&
+    view.config !== null
+  );
+}
+
+/** Columns padded to their widest cell, two spaces apart, header first. */
+export function formatTable(header: readonly string[], rows: readonly string[][]): string[] {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+/** `key  value` lines with the values aligned. */
+export function formatPairs(pairs: readonly (readonly [string, string])[]): string[] {
+  const width = Math.max(...pairs.map(([key]) => key.length));
+  return pairs.map(([key, value]) => `${key.padEnd(width)}  ${value}`);
+}
+
+/** `stable 95%, canary 5%`. */
+export function formatSplit(split: Readonly<Record<string, number>>): string {
+  const parts = Object.entries(split).map(([upstream, percent]) => `${upstream} ${percent}%`);
+  return parts.length === 0 ? "-" : parts.join(", ");
+}
+
+/** `progressing, step 2 at 10% (canary over stable)`; `none` without a rollout. */
+export function formatRollout(rollout: RolloutStatus | null): string {
+  if (rollout === null) return "none";
+  const failures = rollout.failures > 0 ? `, ${rollout.failures} failed checks` : "";
+  return `${rollout.phase}, step ${rollout.stepIndex + 1} at ${rollout.stepPercent}% (${rollout.target} over ${rollout.baseline})${failures}`;
+}
+
+function routeRows(routes: readonly RouteStatus[]): string[][] {
+  return routes.map((route) => [
+    route.name,
+    formatSplit(route.split),
+    route.splitSource,
+    formatRollout(route.rollout),
+  ]);
+}
+
+function upstreamRows(upstreams: readonly UpstreamStatus[]): string[][] {
+  return upstreams.flatMap((upstream) => {
+    if (upstream.endpoints.length === 0) return [[upstream.name, upstream.breaker, "-", "-", "-"]];
+    return upstream.endpoints.map((endpoint, index) => [
+      index === 0 ? upstream.name : "",
+      index === 0 ? upstream.breaker : "",
+      endpoint.url,
+      endpoint.healthy ? "healthy" : "unhealthy",
+      endpoint.ejected ? "ejected" : "-",
+    ]);
+  });
+}
+
+export function formatStatus(view: StatusView): string[] {
+  const { config } = view;
+  const lastError =
+    config.lastError === null
+      ? "none"
+      : `${config.lastError.message} (line ${config.lastError.line}, column ${config.lastError.column})`;
+  const readiness = [
+    view.ready ? "ready" : "not ready",
+    ...(view.draining ? ["draining"] : []),
+  ].join(", ");
+  return [
+    ...formatTable(["ROUTE", "SPLIT", "SOURCE", "ROLLOUT"], routeRows(view.routes)),
+    "",
+    ...formatTable(
+      ["UPSTREAM", "BREAKER", "ENDPOINT", "HEALTH", "EJECTED"],
+      upstreamRows(view.upstreams),
+    ),
+    "",
+    ...formatPairs([
+      ["config", config.file],
+      ["hash", config.hash.slice(0, 12)],
+      ["loaded at", config.loadedAt],
+      ["last error", lastError],
+      ["state", readiness],
+    ]),
+  ];
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import type { StatusView } from "../../../src/control/control-api.ts";
+import { formatRollout, formatSplit, formatStatus, formatTable } from "../../../src/cli/status.ts";
+
+const VIEW: StatusView = {
+  routes: [
+    { name: "web", split: { stable: 99.5, canary: 0.5 }, splitSource: "admin", rollout: null },
+  ],
+  upstreams: [
+    { name: "stable", breaker: "halfOpen", endpoints: [] },
+    {
+      name: "canary",
+      breaker: "closed",
+      endpoints: [{ url: "http://127.0.0.1:9", healthy: false, ejected: true }],
+    },
+  ],
+  config: {
+    file: "/etc/switchyard.yaml",
+    hash: "0123456789abcdef0123",
+    loadedAt: "2025-01-01T00:00:00.000Z",
+    lastError: { message: "bad split", line: 3, column: 7, problems: [] },
+  },
+  ready: false,
+  draining: true,
+};
+
+describe("formatStatus", () => {
+  it("prints routes, upstreams and config", () => {
+    expect(formatStatus(VIEW)).toEqual([
+      "ROUTE  SPLIT                      SOURCE  ROLLOUT",
+      "web    stable 99.5%, canary 0.5%  admin   none",
+      "",
+      "UPSTREAM  BREAKER   ENDPOINT            HEALTH     EJECTED",
+      "stable    halfOpen  -                   -          -",
+      "canary    closed    http://127.0.0.1:9  unhealthy  ejected",
+      "",
+      "config      /etc/switchyard.yaml",
+      "hash        0123456789ab",
+      "loaded at   2025-01-01T00:00:00.000Z",
+      "last error  bad split (line 3, column 7)",
+      "state       not ready, draining",
+    ]);
+  });
+});
+
+describe("formatRollout", () => {
+  it("names the phase, the 1-based step and its percent, and failed checks", () => {
+    expect(
+      formatRollout({
+        phase: "waitingApproval",
+        target: "canary",
+        baseline: "stable",
+        stepIndex: 3,
+        stepPercent: 50,
+        failures: 1,
+        lastDecision: null,
+      }),
+    ).toBe("waitingApproval, step 4 at 50% (canary over stable), 1 failed checks");
+    expect(formatRollout(null)).toBe("none");
+  });
+});
+
+describe("formatSplit and formatTable", () => {
+  it("joins a split and aligns columns", () => {
+    expect(formatSplit({})).toBe("-");
+    expect(formatTable(["A", "BB"], [["xxx", "y"]])).toEqual(["A    BB", "xxx  y"]);
+  });
+});
