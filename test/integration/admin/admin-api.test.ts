@@ -10,6 +10,7 @@ import {
   startAdmin,
   type RunningAdmin,
 } from "./admin-fixture.ts";
+import { sendRaw } from "../../support/raw-client.ts";
 import { FakeControl } from "./fake-control.ts";
 
 let running: RunningAdmin | undefined;
@@ -327,5 +328,20 @@ describe("unknown paths, wrong methods, failures", () => {
     expect(errorOf(answer.body).code).toBe("SWITCHYARD_INTERNAL");
     expect(running.logs.find((log) => log.msg === "admin API call failed")).toBeDefined();
     expect((await get(`${running.url}/healthz`)).status).toBe(200);
+  });
+
+  it("answers malformed HTTP with a JSON 400 and oversized headers with 431, closing", async () => {
+    running = await startAdmin();
+    const garbage = await sendRaw(running.port, "GET /healthz HTTP/1.1\r\nHost admin\r\n\r\n");
+    expect(garbage.statusCode).toBe(400);
+    expect(garbage.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(garbage.raw).toContain('"code":"SWITCHYARD_BAD_REQUEST"');
+    expect(garbage.closed).toBe(true);
+    const huge = await sendRaw(
+      running.port,
+      `GET /healthz HTTP/1.1\r\nHost: admin\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
+    );
+    expect(huge.statusCode).toBe(431);
+    expect(huge.raw).toContain('"code":"SWITCHYARD_HEADERS_TOO_LARGE"');
   });
 });
