@@ -1,42 +1,66 @@
 /**
- * Composition root of a running switchyard: builds the upstreams, health checks, snapshot,
- * handlers and listener, and tears them down. `serve` and the integration tests start it here.
+ * Composition root of a running switchyard: builds the upstreams, health checks, metrics,
+ * event log, control plane, the proxy and admin listeners and the config watcher, and tears
+ * them down (at once, or by draining). `serve` and the integration tests start it here.
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { AdminServer } from "./admin/admin-server.ts";
+import { checkAdminExposure } from "./admin/exposure.ts";
 import type { Config } from "./config/schema.ts";
+import { ConfigWatcher } from "./config/watch.ts";
+import { ControlPlane } from "./control/control-plane.ts";
+import { PersistedStateKeeper } from "./control/persisted-state.ts";
+import { EventLog } from "./events/event-log.ts";
 import type { Logger } from "./log/logger.ts";
+import { Metrics } from "./metrics/metrics.ts";
+import { FanOutRecorder } from "./proxy/fan-out-recorder.ts";
 import { ProxyHandler } from "./proxy/handler.ts";
 import { createProxyServer } from "./proxy/proxy-server.ts";
-import { NOOP_RECORDER, type ProxyRecorder } from "./proxy/recorder.ts";
+import type { ProxyRecorder } from "./proxy/recorder.ts";
 import { UpgradeHandler } from "./proxy/upgrade.ts";
 import { Runtime } from "./runtime/runtime.ts";
 import { buildSnapshot } from "./runtime/snapshot.ts";
+import { resolveStateFile } from "./state/state-path.ts";
+import { StateStore } from "./state/state-store.ts";
 import { SYSTEM_CLOCK, type Clock } from "./time/clock.ts";
 import { BucketRotations } from "./upstream/bucket-rotation.ts";
 import { HealthChecker } from "./upstream/health-checker.ts";
-import { loggingUpstreamListener } from "./upstream/upstream-event-log.ts";
-import { buildUpstreams, closeUpstreams, type UpstreamDeps } from "./upstream/upstream-set.ts";
+import { UpstreamEvents } from "./upstream/upstream-events.ts";
+import { buildUpstreams, closeUpstreams } from "./upstream/upstream-set.ts";
 
 export interface SwitchyardOptions {
   config: Config;
   configHash: string;
+  /** The file the config came from: reloads read it, and it is watched unless told not to. */
+  configFile?: string;
+  isWatchingConfig?: boolean;
   logger: Logger;
+  /** Observes the data path next to the metrics (tests). */
   recorder?: ProxyRecorder;
   random?: () => number;
   clock?: Clock;
+  /** Environment for `${VAR}` in reloaded configs (process.env by default). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningSwitchyard {
   readonly runtime: Runtime;
+  readonly control: ControlPlane;
+  readonly metrics: Metrics;
+  readonly events: EventLog;
   readonly proxyServer: Server;
-  /** The port the data plane listens on (useful with port 0). */
+  /** The ports listened on (useful with port 0). */
   readonly proxyPort: number;
+  readonly adminPort: number;
   readonly healthChecker: HealthChecker;
+  /** Stops everything now: listeners, open connections, checks, pools. */
   close(): Promise<void>;
+  /** SIGTERM: not ready at once, serve drainDelay more, close the listener, let requests finish. */
+  drain(): Promise<void>;
 }
 
-export class ListenError extends Error {
+export class StartError extends Error {
   readonly code: string;
   constructor(message: string, code: string) {
     super(message);
@@ -44,24 +68,80 @@ export class ListenError extends Error {
   }
 }
 
+/** Kept for callers that branch on a listener failure. */
+export { StartError as ListenError };
+
 export async function startSwitchyard(options: SwitchyardOptions): Promise<RunningSwitchyard> {
   const { config, logger } = options;
+  const exposure = checkAdminExposure(config.listen.admin, config.admin.tokens);
+  if (exposure !== undefined) throw new StartError(exposure, "EADMINEXPOSED");
+
   const clock = options.clock ?? SYSTEM_CLOCK;
-  const recorder = options.recorder ?? NOOP_RECORDER;
-  const rotations = new BucketRotations();
-  const upstreamDeps: UpstreamDeps = {
-    clock,
-    rotations,
-    listener: loggingUpstreamListener(logger),
-  };
+  const events = new EventLog(clock);
+  const metrics = new Metrics({ clock });
+  const recorder: ProxyRecorder =
+    options.recorder === undefined ? metrics : new FanOutRecorder([metrics, options.recorder]);
+  const upstreamEvents = new UpstreamEvents(logger, events, [metrics]);
+  const upstreamDeps = { clock, rotations: new BucketRotations(), listener: upstreamEvents };
   const { upstreams } = buildUpstreams(config, upstreamDeps);
   const healthChecker = new HealthChecker({
     upstreams,
     logger,
     clock,
+    listener: upstreamEvents,
     ...(options.random === undefined ? {} : { random: options.random }),
   });
   const runtime = new Runtime(buildSnapshot(config, options.configHash, upstreams));
+
+  const stateKeeper = new PersistedStateKeeper(
+    config.state === undefined
+      ? undefined
+      : new StateStore({
+          file: resolveStateFile(options.configFile ?? "switchyard.yaml", config.state.file),
+          logger,
+          clock,
+        }),
+    logger,
+  );
+  const saved = await stateKeeper.load();
+  // Listener-level settings follow reloads; the listeners are created after the control plane.
+  const listeners: { admin?: AdminServer; proxy?: Server } = {};
+  const control = new ControlPlane({
+    configFile: options.configFile ?? "(none)",
+    config,
+    configHash: options.configHash,
+    runtime,
+    upstreamDeps,
+    healthChecker,
+    events,
+    logger,
+    clock,
+    overrides: saved.overrides,
+    ...(options.env === undefined ? {} : { env: options.env }),
+    hooks: {
+      snapshotSwapped(snapshot) {
+        metrics.syncSnapshot(snapshot);
+      },
+      reloadFinished(result) {
+        metrics.configReloaded(result);
+      },
+      overridesChanged(overrides) {
+        stateKeeper.setOverrides(overrides);
+      },
+      configApplied(next) {
+        listeners.admin?.updateAdminConfig(next.admin);
+        const server = listeners.proxy;
+        if (server !== undefined) {
+          server.headersTimeout = next.server.headersTimeout;
+          server.requestTimeout = next.server.requestTimeout;
+          server.keepAliveTimeout = next.server.keepAliveTimeout;
+        }
+      },
+    },
+  });
+  metrics.syncSnapshot(runtime.current);
+  metrics.configLoaded();
+
   const handlerOptions = {
     runtime,
     recorder,
@@ -70,50 +150,146 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   };
   const upgrades = new UpgradeHandler(handlerOptions);
   const proxyServer = createProxyServer(config.server, new ProxyHandler(handlerOptions), upgrades);
-  const { host, port } = config.listen.proxy;
-  try {
-    await listen(proxyServer, host, port, "listen.proxy");
-  } catch (error) {
+  const adminServer = new AdminServer({ control, adminConfig: config.admin, metrics, logger });
+  listeners.proxy = proxyServer;
+  listeners.admin = adminServer;
+  const watcher =
+    options.configFile !== undefined && options.isWatchingConfig !== false
+      ? new ConfigWatcher({
+          file: options.configFile,
+          initialHash: options.configHash,
+          logger,
+          clock,
+          onChange: async () => {
+            await control.reload("watch");
+          },
+        })
+      : undefined;
+
+  const stopBackground = async (): Promise<void> => {
+    await watcher?.close();
     await healthChecker.stop();
+  };
+  try {
+    await listen(proxyServer, config.listen.proxy.host, config.listen.proxy.port, "listen.proxy");
+    try {
+      await adminServer.listen(config.listen.admin.host, config.listen.admin.port);
+    } catch (error) {
+      proxyServer.close();
+      throw listenError(error, config.listen.admin.host, config.listen.admin.port, "listen.admin");
+    }
+    await watcher?.start();
+  } catch (error) {
+    await stopBackground();
     await closeUpstreams(upstreams);
     throw error;
   }
   const proxyPort = (proxyServer.address() as AddressInfo).port;
-  logger.info({ address: `${host}:${proxyPort}` }, "proxy listening");
+  const adminPort = adminServer.address()?.port ?? 0;
+  logger.info(
+    {
+      address: `${config.listen.proxy.host}:${proxyPort}`,
+      admin: `${config.listen.admin.host}:${adminPort}`,
+    },
+    "proxy listening",
+  );
+
+  const closeListenersNow = async (): Promise<void> => {
+    await new Promise<void>((resolve) => {
+      proxyServer.close(() => {
+        resolve();
+      });
+      proxyServer.closeAllConnections();
+      upgrades.closeAll();
+    });
+  };
+  const finish = async (): Promise<void> => {
+    await stopBackground();
+    await adminServer.close();
+    await stateKeeper.flush();
+    await closeUpstreams(runtime.current.upstreams);
+  };
+  let closing: Promise<void> | undefined;
 
   return {
     runtime,
+    control,
+    metrics,
+    events,
     proxyServer,
     proxyPort,
+    adminPort,
     healthChecker,
-    async close() {
-      await new Promise<void>((resolve) => {
-        proxyServer.close(() => {
-          resolve();
-        });
-        proxyServer.closeAllConnections();
-        upgrades.closeAll();
-      });
-      await healthChecker.stop();
-      await closeUpstreams(runtime.current.upstreams);
+    close() {
+      closing ??= closeListenersNow().then(finish);
+      return closing;
+    },
+    drain() {
+      closing ??= drain().then(finish);
+      return closing;
     },
   };
+
+  async function drain(): Promise<void> {
+    const { drainDelay, drainTimeout } = runtime.current.config.server;
+    const startedAt = clock.now();
+    control.startDraining();
+    logger.info(
+      { drainDelayMs: drainDelay, drainTimeoutMs: drainTimeout },
+      "draining: /readyz now answers 503",
+    );
+    await sleep(clock, drainDelay);
+    runtime.isDraining = true;
+    const listenerClosed = new Promise<void>((resolve) => {
+      proxyServer.close(() => {
+        resolve();
+      });
+    });
+    proxyServer.closeIdleConnections();
+    upgrades.closeAll();
+    logger.info("draining: listener closed, in-flight requests finishing");
+    const remainingMs = Math.max(0, drainTimeout - (clock.now() - startedAt));
+    const isFinished = await Promise.race([
+      listenerClosed.then(() => true),
+      sleep(clock, remainingMs).then(() => false),
+    ]);
+    if (!isFinished) {
+      logger.warn(
+        { drainTimeoutMs: drainTimeout },
+        "drain timeout: closing the remaining connections",
+      );
+      proxyServer.closeAllConnections();
+      await listenerClosed;
+    }
+    logger.info("drained");
+  }
+}
+
+function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    clock.setTimeout(resolve, ms);
+  });
+}
+
+function listenError(error: unknown, host: string, port: number, key: string): StartError {
+  const code = (error as NodeJS.ErrnoException).code ?? "ELISTEN";
+  const where = `${host}:${port}`;
+  const message =
+    code === "EADDRINUSE"
+      ? `cannot listen on ${where}: the port is already in use; stop the other process or change ${key}`
+      : code === "EACCES"
+        ? `cannot listen on ${where}: permission denied; use a port above 1023 or change ${key}`
+        : code === "EADDRNOTAVAIL"
+          ? `cannot listen on ${where}: no such address on this machine; change ${key}`
+          : `cannot listen on ${where}: ${(error as Error).message}`;
+  return new StartError(message, code);
 }
 
 function listen(server: Server, host: string, port: number, key: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
+    const onError = (error: Error): void => {
       server.off("listening", onListening);
-      const where = `${host}:${port}`;
-      const message =
-        error.code === "EADDRINUSE"
-          ? `cannot listen on ${where}: the port is already in use; stop the other process or change ${key}`
-          : error.code === "EACCES"
-            ? `cannot listen on ${where}: permission denied; use a port above 1023 or change ${key}`
-            : error.code === "EADDRNOTAVAIL"
-              ? `cannot listen on ${where}: no such address on this machine; change ${key}`
-              : `cannot listen on ${where}: ${error.message}`;
-      reject(new ListenError(message, error.code ?? "ELISTEN"));
+      reject(listenError(error, host, port, key));
     };
     const onListening = (): void => {
       server.off("error", onError);

@@ -51,7 +51,12 @@ export async function runServe(choice: ConfigChoice, out: CliOutput): Promise<nu
   const logger = createLogger();
   let running;
   try {
-    running = await startSwitchyard({ config: loaded.config, configHash: loaded.hash, logger });
+    running = await startSwitchyard({
+      config: loaded.config,
+      configHash: loaded.hash,
+      configFile,
+      logger,
+    });
   } catch (error) {
     if (error instanceof ListenError) {
       out.stderr(`switchyard: ${error.message}.`);
@@ -60,17 +65,26 @@ export async function runServe(choice: ConfigChoice, out: CliOutput): Promise<nu
     }
     throw error;
   }
+  const control = running.control;
   onHangup = () => {
-    logger.warn("SIGHUP received; config reload is not available in this version");
+    logger.info("SIGHUP received: reloading the config file");
+    control.reload("signal").catch((error: unknown) => {
+      logger.error({ err: error }, "reload on SIGHUP failed");
+    });
   };
   logger.info({ configFile: resolve(configFile), hash: loaded.hash }, "switchyard started");
   return new Promise<number>((done) => {
     let isStopping = false;
     const stop = (signal: string): void => {
-      if (isStopping) return;
+      if (isStopping) {
+        // A second signal: stop waiting for in-flight requests.
+        logger.warn({ signal }, "second signal: closing every connection now");
+        void running.close();
+        return;
+      }
       isStopping = true;
-      logger.info({ signal }, "stopping");
-      running.close().then(
+      logger.info({ signal }, "draining");
+      running.drain().then(
         () => {
           logger.flush();
           done(0);

@@ -14,6 +14,7 @@ import type {
 } from "node:http";
 import type { Dispatcher } from "undici";
 import type { CompiledRoute } from "../routing/route-table.ts";
+import type { Runtime } from "../runtime/runtime.ts";
 import type { Snapshot } from "../runtime/snapshot.ts";
 import { chooseRetryTarget, type AttemptTarget } from "./attempt-target.ts";
 import { sendProxyError, type ProxyErrorCode } from "./errors.ts";
@@ -29,6 +30,8 @@ export interface ExchangeInit {
   res: ServerResponse;
   requestId: string;
   snapshot: Snapshot;
+  /** Read at response time: a drain that began mid-request still closes the connection. */
+  runtime: Runtime;
   route: CompiledRoute;
   /** Headers for the upstream, flat [name, value, ...]. */
   headers: string[];
@@ -131,6 +134,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // Trailers need chunked framing toward the client; without it they cannot be sent.
     this.canSendTrailers = canSendTrailers(this.init.req, outHeaders);
     if (!this.canSendTrailers) delete outHeaders.trailer;
+    if (this.init.runtime.isDraining) res.shouldKeepAlive = false;
     try {
       res.writeHead(statusCode, statusMessage, outHeaders);
     } catch (error) {

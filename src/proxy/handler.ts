@@ -40,6 +40,8 @@ export class ProxyHandler {
   /** Node's 'request' and 'checkContinue' events both land here. */
   readonly handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const startedAtMs = performance.now();
+    // Draining: this answer is the connection's last (Node then sends Connection: close).
+    if (this.runtime.isDraining) res.shouldKeepAlive = false;
     const requestId = requestIdFor(req.headers["x-request-id"]);
     const problem = findRequestProblem(req);
     const target = problem === undefined ? parseRequestTarget(req) : undefined;
@@ -92,6 +94,7 @@ export class ProxyHandler {
       res,
       requestId,
       snapshot,
+      runtime: this.runtime,
       route,
       headers: buildUpstreamRequestHeaders(req, requestId, {
         isTrusted: snapshot.isForwardedTrusted,

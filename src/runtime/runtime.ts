@@ -3,6 +3,8 @@ import type { Snapshot } from "./snapshot.ts";
 
 export class Runtime {
   private snapshot: Snapshot;
+  /** Set once the listener has closed during a drain: answers carry Connection: close. */
+  isDraining = false;
 
   constructor(initial: Snapshot) {
     this.snapshot = initial;

@@ -11,8 +11,10 @@ const percent = z.number().min(0).max(100);
 const weights = z.record(z.string().min(1), percent);
 
 const overrideSchema = z.object({
-  /** The admin's split, percentages by upstream name. */
+  /** The override's split, percentages by upstream name. */
   weights,
+  /** Who set it: an operator through the admin API, or a rollout's step. */
+  source: z.enum(["admin", "rollout"]).default("admin"),
   /** The admin token's name. */
   setBy: z.string(),
   /** ISO 8601. */

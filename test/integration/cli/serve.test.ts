@@ -33,6 +33,7 @@ function configYaml(endpoint: string, port = 0): string {
     "listen:",
     `  proxy: 127.0.0.1:${port}`,
     "  admin: 127.0.0.1:0",
+    "server: { drainDelay: 100ms, drainTimeout: 2s }",
     "upstreams:",
     "  stable:",
     `    endpoints: [${endpoint}]`,
@@ -114,9 +115,9 @@ describe("switchyard serve", () => {
       expect(Number.isNaN(Date.parse(log.time))).toBe(false);
     }
     expect(logs.map((log) => log.msg)).toEqual(
-      expect.arrayContaining(["proxy listening", "switchyard started", "stopping"]),
+      expect.arrayContaining(["proxy listening", "switchyard started", "draining", "drained"]),
     );
-    expect(logs.find((log) => log.msg === "stopping")?.signal).toBe("SIGTERM");
+    expect(logs.find((log) => log.msg === "draining")?.signal).toBe("SIGTERM");
   });
 
   it("exits 0 on SIGINT too", async () => {
@@ -126,11 +127,12 @@ describe("switchyard serve", () => {
     expect(exit).toMatchObject({ code: 0, signal: null });
   });
 
-  it("survives SIGHUP and keeps proxying", async () => {
+  it("survives SIGHUP (a reload of an unchanged file) and keeps proxying", async () => {
     const { serve, proxyUrl } = await startServe(["--config", validConfig]);
     serve.signal("SIGHUP");
-    const warning = parseLog(await serve.waitForLine((line) => line.includes("SIGHUP")));
-    expect(warning.level).toBe("warn");
+    const notice = parseLog(await serve.waitForLine((line) => line.includes("SIGHUP")));
+    expect(notice.level).toBe("info");
+    expect(notice.msg).toContain("reloading");
 
     expect(serve.child.exitCode).toBeNull();
     expect((await get(`${proxyUrl}/after-hup`)).status).toBe(200);

@@ -30,6 +30,7 @@ function stateWith(canaryPercent: number, rollout: Record<string, unknown> | nul
       web: {
         override: {
           weights: { stable: 100 - canaryPercent, canary: canaryPercent },
+          source: "admin" as const,
           setBy: "ops",
           setAt: "2026-01-01T00:00:00.000Z",
           fileSplit: { stable: 95, canary: 5 },

@@ -1,0 +1,105 @@
+/**
+ * What the admin API (and the CLI through it) can see and change. The admin server depends on
+ * this interface only; the control plane implements it.
+ */
+import type { LoggedEvent } from "../events/event-log.ts";
+
+export type SplitSource = "file" | "admin" | "rollout";
+
+export interface RolloutStatus {
+  phase: "progressing" | "waitingApproval" | "paused" | "promoted" | "rolledBack";
+  target: string;
+  baseline: string;
+  stepIndex: number;
+  stepPercent: number;
+  failures: number;
+  lastDecision: Readonly<Record<string, unknown>> | null;
+}
+
+export interface RouteStatus {
+  name: string;
+  /** Percentages, in the split's order. */
+  split: Record<string, number>;
+  splitSource: SplitSource;
+  rollout: RolloutStatus | null;
+}
+
+export interface EndpointStatus {
+  url: string;
+  healthy: boolean;
+  ejected: boolean;
+}
+
+export interface UpstreamStatus {
+  name: string;
+  breaker: "closed" | "halfOpen" | "open";
+  endpoints: EndpointStatus[];
+}
+
+export interface ConfigError {
+  message: string;
+  line: number;
+  column: number;
+  /** Every problem of the refused config, `FILE:LINE:COL: PATH: MESSAGE`. */
+  problems: string[];
+}
+
+export interface ConfigStatus {
+  file: string;
+  hash: string;
+  /** ISO 8601. */
+  loadedAt: string;
+  lastError: ConfigError | null;
+}
+
+export interface StatusView {
+  routes: RouteStatus[];
+  upstreams: UpstreamStatus[];
+  config: ConfigStatus;
+  ready: boolean;
+  draining: boolean;
+}
+
+/** A refusal the admin API turns into its HTTP status and JSON error body. */
+export interface ControlError {
+  status: 400 | 404 | 409;
+  code: string;
+  message: string;
+  /** Field path -> what is wrong with it (400 only). */
+  fields?: Record<string, string>;
+}
+
+export type ControlResult<T> = { ok: true; value: T } | { ok: false; error: ControlError };
+
+export interface WeightsChange {
+  route: string;
+  before: Record<string, number>;
+  after: Record<string, number>;
+  splitSource: SplitSource;
+}
+
+export interface ReloadOutcome {
+  /** false: the file was refused; the running config stays. */
+  applied: boolean;
+  /** false when the content hash had not changed (nothing to do). */
+  changed: boolean;
+  hash: string;
+  error: ConfigError | null;
+}
+
+/** Who asked: the admin token's name, or "file" / "signal" / "watch" for the control plane itself. */
+export type Actor = string;
+
+export interface ControlApi {
+  status(): StatusView;
+  /** The effective config with secrets (admin tokens) redacted. */
+  effectiveConfig(): unknown;
+  events(sinceId: number | undefined): LoggedEvent[];
+  /** Weights as percentages; 400 with per-field problems, 404 unknown route, 409 rollout running. */
+  setWeights(route: string, weights: unknown, actor: Actor): ControlResult<WeightsChange>;
+  /** Drops the admin override: the file's split applies again. */
+  clearWeights(route: string, actor: Actor): ControlResult<WeightsChange>;
+  reload(actor: Actor): Promise<ReloadOutcome>;
+  isReady(): boolean;
+  isDraining(): boolean;
+}

@@ -1,0 +1,122 @@
+/**
+ * What survives a restart (SPEC 6): the split overrides and each route's rollout progress,
+ * kept in the state file through the StateStore. Holds the latest of both and saves the whole
+ * state whenever either changes; the store writes atomically and coalesces bursts.
+ */
+import type { Logger } from "../log/logger.ts";
+import { FULL_SPLIT_BP, percentToBp } from "../config/units.ts";
+import type { SplitEntry } from "../routing/split.ts";
+import type { StateStore } from "../state/state-store.ts";
+import { emptyState, type PersistedState } from "../state/state-schema.ts";
+import type { SplitOverride } from "./split-overrides.ts";
+import { entriesToPercent } from "./weights-input.ts";
+
+export type RolloutRecord = Readonly<Record<string, unknown>>;
+
+export class PersistedStateKeeper {
+  private readonly store: StateStore | undefined;
+  private readonly logger: Logger;
+  private overrides: ReadonlyMap<string, SplitOverride> = new Map();
+  private rollouts = new Map<string, RolloutRecord>();
+
+  constructor(store: StateStore | undefined, logger: Logger) {
+    this.store = store;
+    this.logger = logger;
+  }
+
+  /** Reads the state file; a missing, unreadable or corrupt one gives an empty start (logged). */
+  async load(): Promise<{
+    overrides: Map<string, SplitOverride>;
+    rollouts: Map<string, RolloutRecord>;
+  }> {
+    const overrides = new Map<string, SplitOverride>();
+    const rollouts = new Map<string, RolloutRecord>();
+    if (this.store === undefined) return { overrides, rollouts };
+    const loaded = await this.store.load();
+    if (!loaded.ok) {
+      this.logger.warn(
+        { reason: loaded.reason },
+        `${loaded.message}; starting without saved weights or rollout progress (the file is set aside on the next save)`,
+      );
+      return { overrides, rollouts };
+    }
+    for (const [route, routeState] of Object.entries(loaded.state.routes)) {
+      const override = routeState.override;
+      if (override !== null) {
+        const entries = percentToEntries(override.weights);
+        const fileSplit = percentToEntries(override.fileSplit);
+        if (entries !== undefined && fileSplit !== undefined) {
+          overrides.set(route, {
+            entries,
+            source: override.source,
+            setBy: override.setBy,
+            setAt: override.setAt,
+            fileSplit,
+          });
+        } else {
+          this.logger.warn({ route }, "ignoring a saved weight override that does not sum to 100");
+        }
+      }
+      if (routeState.rollout !== null) rollouts.set(route, routeState.rollout);
+    }
+    this.overrides = overrides;
+    this.rollouts = rollouts;
+    return { overrides, rollouts };
+  }
+
+  setOverrides(overrides: ReadonlyMap<string, SplitOverride>): void {
+    this.overrides = new Map(overrides);
+    this.save();
+  }
+
+  setRollout(route: string, record: RolloutRecord | null): void {
+    if (record === null) this.rollouts.delete(route);
+    else this.rollouts.set(route, record);
+    this.save();
+  }
+
+  async flush(): Promise<void> {
+    await this.store?.flush();
+  }
+
+  private save(): void {
+    if (this.store === undefined) return;
+    this.store.save(this.toPersisted()).catch(() => {
+      // The store has logged it; the state in memory stays right and the next save retries.
+    });
+  }
+
+  private toPersisted(): PersistedState {
+    const state = emptyState();
+    const names = new Set([...this.overrides.keys(), ...this.rollouts.keys()]);
+    for (const name of names) {
+      const override = this.overrides.get(name);
+      state.routes[name] = {
+        override:
+          override === undefined
+            ? null
+            : {
+                weights: entriesToPercent(override.entries),
+                source: override.source,
+                setBy: override.setBy,
+                setAt: override.setAt,
+                fileSplit: entriesToPercent(override.fileSplit),
+              },
+        rollout: (this.rollouts.get(name) as Record<string, unknown> | undefined) ?? null,
+      };
+    }
+    return state;
+  }
+}
+
+function percentToEntries(weights: Record<string, number>): SplitEntry[] | undefined {
+  const entries: SplitEntry[] = [];
+  let sumBp = 0;
+  for (const [upstream, percent] of Object.entries(weights)) {
+    const weightBp = percentToBp(percent);
+    if (weightBp === undefined) return undefined;
+    sumBp += weightBp;
+    entries.push({ upstream, weightBp });
+  }
+  return sumBp === FULL_SPLIT_BP ? entries : undefined;
+}
