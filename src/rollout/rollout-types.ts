@@ -1,0 +1,85 @@
+/**
+ * The shared vocabulary of rollouts (SPEC 5): phases, verdicts, the statistics a decision
+ * reads and the decision it returns. Window statistics, the pure decider, the controller and
+ * the webhooks all speak these types.
+ */
+import type { RolloutConfig } from "../config/schema.ts";
+
+export type RolloutPhase = "progressing" | "waitingApproval" | "paused" | "promoted" | "rolledBack";
+
+/**
+ * advance: every check passed, go to the next step. promote: the last step passed.
+ * waitForApproval: passed, and the next step needs an operator's approve.
+ * hold: a `hold` check failed, stay. inconclusive: fewer than minRequests, stay, count nothing.
+ * fail: a `rollback` check failed, one more failure (below failureLimit). rollback: failureLimit
+ * reached, or a fast rollback.
+ */
+export type Verdict =
+  | "advance"
+  | "promote"
+  | "waitForApproval"
+  | "hold"
+  | "inconclusive"
+  | "fail"
+  | "rollback";
+
+/** What one window of one upstream's traffic looked like. */
+export interface WindowSummary {
+  requests: number;
+  failures: number;
+  /** failures / requests; 0 when there were no requests. */
+  errorRate: number;
+  /** Milliseconds; undefined when there were no requests. */
+  latencyP50Ms: number | undefined;
+  latencyP95Ms: number | undefined;
+  latencyP99Ms: number | undefined;
+}
+
+/** Reads window statistics: the decider asks for (upstream, window length) pairs. */
+export interface StatsSource {
+  summarize(upstream: string, windowMs: number): WindowSummary;
+}
+
+/** The part of a rollout's state the decider reads. */
+export interface RolloutProgress {
+  phase: RolloutPhase;
+  stepIndex: number;
+  /** Consecutive failed evaluations (rollback checks). */
+  failures: number;
+}
+
+export type CheckConfig = RolloutConfig["checks"][number];
+
+/** One check's outcome, with the numbers behind it. */
+export interface CheckResult {
+  metric: CheckConfig["metric"];
+  action: CheckConfig["action"];
+  windowMs: number;
+  /** undefined when it could not be computed (e.g. no baseline traffic for a ratio). */
+  value: number | undefined;
+  max: number | undefined;
+  min: number | undefined;
+  isPassed: boolean;
+  /** For fast rollback: the 95% confidence bound of the target's metric is past the threshold. */
+  isDecisive: boolean;
+  reason: string;
+}
+
+export interface Decision {
+  verdict: Verdict;
+  /** One sentence a person reads in the event log. */
+  reason: string;
+  /** The numbers behind it: requests, failures, errorRate and each check's value. */
+  metrics: {
+    requests: number;
+    failures: number;
+    errorRate: number;
+    baselineRequests: number;
+    baselineErrorRate: number;
+    [check: string]: number | undefined;
+  };
+  checks: CheckResult[];
+  /** The state after applying the verdict (the controller applies weights accordingly). */
+  next: RolloutProgress;
+  isFast: boolean;
+}
