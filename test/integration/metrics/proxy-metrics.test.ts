@@ -10,7 +10,7 @@ import { closeDefaultAgent, httpRequest } from "../../support/http-client.ts";
 import { startResettingBackend } from "../../support/raw-backends.ts";
 import { singleUpstreamConfig, startTestSwitchyard } from "../../support/switchyard.ts";
 import { waitFor } from "../../support/ports.ts";
-import { parsePrometheusText, sampleValue } from "../../unit/metrics/prometheus-text.ts";
+import { parsePrometheusText, sampleValue } from "../../support/prometheus-text.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -13,7 +13,7 @@ import {
   type UpstreamMap,
 } from "../../../src/upstream/upstream-set.ts";
 import { ManualClock } from "../../support/manual-clock.ts";
-import { parsePrometheusText, type MetricFamily } from "./prometheus-text.ts";
+import { parsePrometheusText, type MetricFamily } from "../../support/prometheus-text.ts";
 
 export const S1 = "http://127.0.0.1:1";
 export const S2 = "http://127.0.0.1:2";

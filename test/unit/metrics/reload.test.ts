@@ -16,7 +16,7 @@ import {
   scrape,
   setup,
 } from "./metrics-fixture.ts";
-import { sampleValue } from "./prometheus-text.ts";
+import { sampleValue } from "../../support/prometheus-text.ts";
 
 afterEach(async () => {
   vi.restoreAllMocks();

@@ -10,7 +10,7 @@ import {
   REQUESTS_TOTAL,
 } from "../../../src/metrics/metric-names.ts";
 import { BASE_CONFIG, closeOpenedUpstreams, scrape, setup } from "./metrics-fixture.ts";
-import { parsePrometheusText, type MetricFamily } from "./prometheus-text.ts";
+import { parsePrometheusText, type MetricFamily } from "../../support/prometheus-text.ts";
 
 afterEach(async () => {
   vi.restoreAllMocks();
