@@ -1,0 +1,168 @@
+/**
+ * SPEC 6 and 7 under traffic: while clients send requests without pause, 40 weight changes
+ * through the admin API and 10 edits of the config file (some of which replace the upstreams'
+ * connection pools) cost no request, and after each change the traffic follows the new split.
+ */
+import { createHash } from "node:crypto";
+import { Pool } from "undici";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { getStatus, setWeights } from "../../support/admin-calls.ts";
+import { startEchoBackend, type EchoBackend } from "../../support/echo-backend.ts";
+import {
+  configText,
+  startFileSwitchyard,
+  writeConfigInPlace,
+  type FileSwitchyard,
+} from "../../support/file-switchyard.ts";
+import { closeDefaultAgent, errorCode, hammer } from "../../support/http-client.ts";
+import { waitFor } from "../../support/ports.ts";
+
+const CONCURRENCY = 8;
+const WEIGHT_CHANGES = 40;
+const FILE_RELOADS = 10;
+/** Requests sent after a change to see where traffic goes now. */
+const PROBES = 20;
+
+let stable: EchoBackend;
+let canary: EchoBackend;
+let switchyard: FileSwitchyard | undefined;
+
+beforeAll(async () => {
+  stable = await startEchoBackend({ name: "stable" });
+  canary = await startEchoBackend({ name: "canary" });
+});
+
+afterEach(async () => {
+  await switchyard?.close();
+  switchyard = undefined;
+  await closeDefaultAgent();
+});
+
+afterAll(async () => {
+  await stable.close();
+  await canary.close();
+});
+
+interface LoadTally {
+  total: number;
+  ok: number;
+  /** "STATUS" or a network error code, for each request that did not get a 200. */
+  problems: string[];
+}
+
+/** Clients sending GETs back to back on `concurrency` keep-alive connections until stopped. */
+function startConstantLoad(url: string, concurrency: number) {
+  const parsed = new URL(url);
+  const pool = new Pool(parsed.origin, { connections: concurrency, pipelining: 1 });
+  const tally: LoadTally = { total: 0, ok: 0, problems: [] };
+  let isStopping = false;
+  const worker = async (): Promise<void> => {
+    while (!isStopping) {
+      tally.total++;
+      try {
+        const response = await pool.request({
+          path: parsed.pathname,
+          method: "GET",
+          headersTimeout: 5000,
+          bodyTimeout: 5000,
+        });
+        await response.body.text();
+        if (response.statusCode === 200) tally.ok++;
+        else tally.problems.push(String(response.statusCode));
+      } catch (error) {
+        tally.problems.push(errorCode(error));
+      }
+    }
+  };
+  const workers = Promise.all(Array.from({ length: concurrency }, worker));
+  return {
+    tally,
+    async stop(): Promise<LoadTally> {
+      isStopping = true;
+      await workers;
+      await pool.close();
+      return tally;
+    },
+  };
+}
+
+function fileConfig(split: Record<string, number>, responseTimeout: string) {
+  const upstream = (url: string) => ({
+    endpoints: [url],
+    timeouts: { response: responseTimeout },
+  });
+  return {
+    upstreams: { stable: upstream(stable.url), canary: upstream(canary.url) },
+    routes: [{ name: "web", split }],
+    server: { drainDelay: "200ms", drainTimeout: "3s" },
+  };
+}
+
+/** Where PROBES requests go now, checked against `split`: all, none or some of them. */
+async function expectTrafficToFollow(url: string, split: Record<string, number>): Promise<void> {
+  const probe = await hammer(url, { total: PROBES, concurrency: 2 });
+  expect(probe.byStatus).toEqual({ 200: PROBES });
+  for (const name of ["stable", "canary"]) {
+    const seen = probe.byName[name] ?? 0;
+    const percent = split[name] ?? 0;
+    if (percent === 100) expect(seen, `${name} at 100%`).toBe(PROBES);
+    else if (percent === 0) expect(seen, `${name} at 0%`).toBe(0);
+    // 50%: missing one upstream in all 20 probes has a chance of 2 in a million.
+    else expect(seen, `${name} at ${String(percent)}%`).toBeGreaterThan(0);
+  }
+}
+
+describe("operating under constant load", () => {
+  it("drops no request across 40 weight changes and 10 file reloads, and traffic follows each", async () => {
+    let fileSplit: Record<string, number> = { stable: 100 };
+    let responseTimeout = "5s";
+    switchyard = await startFileSwitchyard(fileConfig(fileSplit, responseTimeout));
+    const { url, adminUrl, configFile } = switchyard;
+    const load = startConstantLoad(`${url}/load`, CONCURRENCY);
+    const flips: Record<string, number>[] = [
+      { stable: 100 },
+      { canary: 100 },
+      { stable: 50, canary: 50 },
+      { canary: 100 },
+    ];
+    let weightChanges = 0;
+    let fileReloads = 0;
+    const startedAt = performance.now();
+    for (let step = 0; step < WEIGHT_CHANGES + FILE_RELOADS; step++) {
+      if (step % 5 === 4) {
+        // Alternate the file's split, so each edit replaces the admin override; changing the
+        // response timeout every other time also replaces the pools of both upstreams.
+        fileSplit = fileSplit.stable === 100 ? { canary: 100 } : { stable: 100 };
+        if (fileReloads % 2 === 0) responseTimeout = responseTimeout === "5s" ? "6s" : "5s";
+        const text = configText(fileConfig(fileSplit, responseTimeout));
+        const hash = createHash("sha256").update(text).digest("hex");
+        await writeConfigInPlace(configFile, text);
+        await waitFor(async () => (await getStatus(adminUrl)).config.hash === hash, {
+          timeoutMs: 2000,
+          intervalMs: 20,
+          description: `reload ${String(fileReloads + 1)} applied`,
+        });
+        const route = (await getStatus(adminUrl)).routes[0];
+        expect(route).toMatchObject({ split: fileSplit, splitSource: "file" });
+        await expectTrafficToFollow(`${url}/probe`, fileSplit);
+        fileReloads++;
+      } else {
+        const weights = flips[weightChanges % flips.length] ?? {};
+        const change = await setWeights(adminUrl, "web", weights);
+        expect(change).toMatchObject({ after: weights, splitSource: "admin" });
+        await expectTrafficToFollow(`${url}/probe`, weights);
+        weightChanges++;
+      }
+    }
+    const tally = await load.stop();
+    const elapsedMs = performance.now() - startedAt;
+
+    expect(weightChanges).toBe(WEIGHT_CHANGES);
+    expect(fileReloads).toBe(FILE_RELOADS);
+    expect(tally.problems).toEqual([]);
+    expect(tally.ok).toBe(tally.total);
+    // The load really ran throughout: many requests per change.
+    expect(tally.total).toBeGreaterThan((WEIGHT_CHANGES + FILE_RELOADS) * 10);
+    expect(elapsedMs).toBeLessThan(15_000);
+  }, 30_000);
+});
