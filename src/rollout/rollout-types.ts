@@ -5,6 +5,9 @@
  */
 import type { RolloutConfig } from "../config/schema.ts";
 
+export const ROLLOUT_ACTIONS = ["start", "pause", "resume", "approve", "promote", "abort"] as const;
+export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
+
 export type RolloutPhase = "progressing" | "waitingApproval" | "paused" | "promoted" | "rolledBack";
 
 /**
@@ -15,13 +18,7 @@ export type RolloutPhase = "progressing" | "waitingApproval" | "paused" | "promo
  * reached, or a fast rollback.
  */
 export type Verdict =
-  | "advance"
-  | "promote"
-  | "waitForApproval"
-  | "hold"
-  | "inconclusive"
-  | "fail"
-  | "rollback";
+  "advance" | "promote" | "waitForApproval" | "hold" | "inconclusive" | "fail" | "rollback";
 
 /** What one window of one upstream's traffic looked like. */
 export interface WindowSummary {
@@ -55,13 +52,21 @@ export interface CheckResult {
   metric: CheckConfig["metric"];
   action: CheckConfig["action"];
   windowMs: number;
+  /** Its name in `Decision.metrics`: the metric, plus "@window" when not the interval's. */
+  key: string;
+  /** The target's requests in this check's window. */
+  requests: number;
   /** undefined when it could not be computed (e.g. no baseline traffic for a ratio). */
   value: number | undefined;
   max: number | undefined;
   min: number | undefined;
+  /** false: too few requests or no baseline to judge by; such a check counts as passed. */
+  isEvaluable: boolean;
   isPassed: boolean;
   /** For fast rollback: the 95% confidence bound of the target's metric is past the threshold. */
   isDecisive: boolean;
+  /** The 95% confidence bound on the threshold's side (error rates only), else undefined. */
+  bound: number | undefined;
   reason: string;
 }
 
