@@ -18,7 +18,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import { acceptUpgrade } from "./upgrade-echo.ts";
 import { sendPatternBytes } from "./pattern-bytes.ts";
-import { listenOnFreePort, originOf } from "./ports.ts";
+import { listenOnPort, originOf } from "./ports.ts";
 
 export { BYTES_CHUNK_SIZE, bytesBodySha256 } from "./pattern-bytes.ts";
 
@@ -33,6 +33,8 @@ export interface EchoBackendOptions {
   healthStatus?: number;
   /** Idle keep-alive timeout of the server (node's default is 5000). */
   keepAliveTimeoutMs?: number;
+  /** Port to listen on, e.g. the port of a backend that was closed (default: a free one). */
+  port?: number;
 }
 
 /** One request as the backend saw it. Health checks are counted apart (`healthChecks`). */
@@ -120,6 +122,7 @@ class EchoServer implements EchoBackend {
   #healthStatus: number;
   #delayMs: number;
   readonly #server: Server;
+  readonly #requestedPort: number;
   readonly #sockets = new Set<Socket>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #closing: Promise<void> | undefined;
@@ -129,6 +132,7 @@ class EchoServer implements EchoBackend {
     this.#status = options.status ?? 200;
     this.#healthStatus = options.healthStatus ?? 200;
     this.#delayMs = options.delayMs ?? 0;
+    this.#requestedPort = options.port ?? 0;
     this.#server = createServer((req, res) => {
       this.#onRequest(req, res);
     });
@@ -147,7 +151,7 @@ class EchoServer implements EchoBackend {
   }
 
   async listen(): Promise<void> {
-    this.port = await listenOnFreePort(this.#server);
+    this.port = await listenOnPort(this.#server, this.#requestedPort);
     this.url = originOf(this.port);
   }
 

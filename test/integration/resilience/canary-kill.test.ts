@@ -1,0 +1,132 @@
+/**
+ * SPEC 3.5 and 4: the canary dies under steady GET load and no client notices. Requests in
+ * flight on its connections see resets, later ones a refused connection; retries, the
+ * fallback and the breaker (and, when configured, health checks) keep every answer a 200 from
+ * stable. A new canary on the same port gets traffic back within seconds.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { startEchoBackend } from "../../support/echo-backend.ts";
+import { closeDefaultAgent } from "../../support/http-client.ts";
+import { sleep, waitFor } from "../../support/ports.ts";
+import {
+  createRecordingRecorder,
+  type RecordingRecorder,
+} from "../../support/recording-recorder.ts";
+import { startSteadyLoad, type SteadyLoad } from "../../support/steady-load.ts";
+import { startTestSwitchyard } from "../../support/switchyard.ts";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await closeDefaultAgent();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function track<T extends { close(): Promise<void> }>(closable: T): T {
+  cleanups.push(() => closable.close());
+  return closable;
+}
+
+const CONCURRENCY = 16;
+const SERVICE_DELAY_MS = 20;
+
+const SHORT_HEALTH_CHECK = {
+  interval: "100ms",
+  timeout: "100ms",
+  healthyThreshold: 2,
+  unhealthyThreshold: 2,
+};
+
+/**
+ * Until the breaker opens (or checks take the canary out), refused connections are retried on
+ * stable within the route's 20% retry budget; the canary's share and how fast it leaves
+ * traffic decide whether the budget suffices, so each variant pairs a share with a mechanism.
+ */
+const variants = [
+  {
+    name: "20% canary, default breaker window",
+    split: { stable: 80, canary: 20 },
+    canary: { breaker: { resetTimeout: "1s" } },
+  },
+  {
+    name: "50% canary, 1 s breaker window",
+    split: { stable: 50, canary: 50 },
+    // A short window lets the failures outweigh the successes from before the kill at once.
+    canary: { breaker: { window: "1s", volumeThreshold: 10, resetTimeout: "1s" } },
+  },
+  {
+    name: "50% canary, active health checks",
+    split: { stable: 50, canary: 50 },
+    canary: { breaker: { resetTimeout: "1s" }, healthCheck: SHORT_HEALTH_CHECK },
+  },
+];
+
+function countCanarySuccesses(recorder: RecordingRecorder): number {
+  return recorder.attempts.filter((a) => a.upstream === "canary" && !a.isFailure).length;
+}
+
+describe("killing the canary under steady load", () => {
+  it.each(variants)(
+    "fails no client request, and a canary restarted on its port gets traffic back ($name)",
+    async ({ split, canary: canaryExtra }) => {
+      const recorder = createRecordingRecorder();
+      // Service latency keeps requests in flight on the canary's connections when it dies, and
+      // keeps the request rate after the kill (refusals are instant) close to the rate before.
+      const stable = track(await startEchoBackend({ name: "stable", delayMs: SERVICE_DELAY_MS }));
+      const canary = await startEchoBackend({ name: "canary", delayMs: SERVICE_DELAY_MS });
+      cleanups.push(() => canary.close());
+      const proxy = track(
+        await startTestSwitchyard(
+          {
+            upstreams: {
+              stable: { endpoints: [stable.url] },
+              canary: {
+                endpoints: [canary.url],
+                outlierDetection: { baseEjectionTime: "1s" },
+                ...canaryExtra,
+              },
+            },
+            routes: [{ name: "web", split }],
+          },
+          { recorder },
+        ),
+      );
+      const load: SteadyLoad = startSteadyLoad(`${proxy.url}/`, { concurrency: CONCURRENCY });
+      cleanups.push(async () => {
+        await load.stop();
+      });
+
+      // Long enough that the retry budget (20% of the last 10 s) has headroom at the kill.
+      await sleep(1500);
+      // Kill it while it holds requests (received, not yet answered): they die in flight.
+      await waitFor(() => canary.received.length - countCanarySuccesses(recorder) >= 3, {
+        description: "requests in flight on the canary",
+      });
+      // Destroys the canary's open sockets too, so requests in flight on them see resets;
+      // from now on its port refuses connections.
+      await canary.close();
+      const canaryAnsweredBeforeKill = countCanarySuccesses(recorder);
+      const lostInFlight = canary.received.length - canaryAnsweredBeforeKill;
+      await sleep(1000);
+      const canaryFailures = recorder.attempts.filter(
+        (a) => a.upstream === "canary" && a.isFailure,
+      ).length;
+
+      const restarted = track(await startEchoBackend({ name: "canary", port: canary.port }));
+      await waitFor(() => restarted.received.length >= 20, {
+        timeoutMs: 5000,
+        description: "the restarted canary serving traffic again",
+      });
+      const tally = await load.stop();
+
+      // The kill was felt: requests died in flight, later attempts failed, retries went to stable.
+      expect(canaryAnsweredBeforeKill).toBeGreaterThan(50);
+      expect(lostInFlight).toBeGreaterThan(0);
+      expect(canaryFailures).toBeGreaterThanOrEqual(lostInFlight);
+      expect(recorder.retries.filter((r) => r.upstream === "stable").length).toBeGreaterThan(0);
+      // ...and no client saw it.
+      expect(tally.problems).toEqual([]);
+      expect(tally.failures).toBe(0);
+      expect(tally.byStatus).toEqual({ 200: tally.total });
+    },
+  );
+});

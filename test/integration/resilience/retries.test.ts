@@ -1,0 +1,136 @@
+/**
+ * SPEC 4, retries: only the configured idempotent methods are tried again (a POST reaches an
+ * upstream exactly once, even when it failed and another endpoint was there), a failed GET is
+ * retried on the other endpoint, and retries stay within `budgetPercent` of the route's
+ * requests.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { startEchoBackend } from "../../support/echo-backend.ts";
+import { closeDefaultAgent, hammer, httpRequest } from "../../support/http-client.ts";
+import { startResettingBackend } from "../../support/raw-backends.ts";
+import { createRecordingRecorder } from "../../support/recording-recorder.ts";
+import { singleUpstreamConfig, startTestSwitchyard } from "../../support/switchyard.ts";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await closeDefaultAgent();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function track<T extends { close(): Promise<void> }>(closable: T): T {
+  cleanups.push(() => closable.close());
+  return closable;
+}
+
+function errorCodeOf(body: string): string | undefined {
+  return (JSON.parse(body) as { error?: { code?: string } }).error?.code;
+}
+
+function nameOf(body: string): string | undefined {
+  return (JSON.parse(body) as { name?: string }).name;
+}
+
+/** Every request may be retried as far as the budget goes: only the method decides. */
+const UNLIMITED_BUDGET = { retries: { attempts: 1, budgetPercent: 100 } };
+
+describe("which requests are retried", () => {
+  it("sends a POST that met a reset exactly once, and retries the same GET on the other endpoint", async () => {
+    const resetting = track(await startResettingBackend());
+    const healthy = track(await startEchoBackend({ name: "healthy" }));
+    // Round-robin starts at the first endpoint: the first request of each kind meets the reset.
+    const proxy = track(
+      await startTestSwitchyard(
+        singleUpstreamConfig([resetting.url, healthy.url], { route: UNLIMITED_BUDGET }),
+      ),
+    );
+
+    const post = await httpRequest(`${proxy.url}/orders`, { method: "POST", body: "pay once" });
+    expect(post.status).toBe(502);
+    expect(errorCodeOf(post.body)).toBe("SWITCHYARD_UPSTREAM_RESET");
+    expect(resetting.requestHeads).toHaveLength(1);
+    expect(resetting.requestHeads[0]).toMatch(/^POST \/orders /);
+    expect(healthy.received).toHaveLength(0);
+
+    // The next request goes to the healthy endpoint; the one after meets the reset again.
+    expect((await httpRequest(`${proxy.url}/skip`)).status).toBe(200);
+    healthy.clearReceived();
+
+    const getResult = await httpRequest(`${proxy.url}/orders`);
+    expect(getResult.status).toBe(200);
+    expect(nameOf(getResult.body)).toBe("healthy");
+    expect(resetting.requestHeads).toHaveLength(2);
+    expect(resetting.requestHeads[1]).toMatch(/^GET \/orders /);
+    expect(healthy.received.map((r) => `${r.method} ${r.url}`)).toEqual(["GET /orders"]);
+  });
+
+  it("relays a POST's 500 without trying again, and replaces a GET's 500 by the other endpoint's answer", async () => {
+    const failing = track(await startEchoBackend({ name: "failing", status: 500 }));
+    const healthy = track(await startEchoBackend({ name: "healthy" }));
+    const proxy = track(
+      await startTestSwitchyard(
+        singleUpstreamConfig([failing.url, healthy.url], { route: UNLIMITED_BUDGET }),
+      ),
+    );
+
+    const post = await httpRequest(`${proxy.url}/orders`, { method: "POST", body: "pay once" });
+    expect(post.status).toBe(500);
+    expect(nameOf(post.body)).toBe("failing");
+    expect(failing.received.map((r) => r.method)).toEqual(["POST"]);
+    expect(healthy.received).toHaveLength(0);
+
+    expect((await httpRequest(`${proxy.url}/skip`)).status).toBe(200);
+    failing.clearReceived();
+    healthy.clearReceived();
+
+    const getResult = await httpRequest(`${proxy.url}/orders`);
+    expect(getResult.status).toBe(200);
+    expect(nameOf(getResult.body)).toBe("healthy");
+    expect(failing.received.map((r) => r.method)).toEqual(["GET"]);
+    expect(healthy.received.map((r) => r.method)).toEqual(["GET"]);
+  });
+});
+
+describe("the retry budget", () => {
+  it("retries at most budgetPercent of the route's requests; the rest get the canary's 500", async () => {
+    const stable = track(await startEchoBackend({ name: "stable" }));
+    const canary = track(await startEchoBackend({ name: "canary", status: 500 }));
+    const recorder = createRecordingRecorder();
+    const proxy = track(
+      await startTestSwitchyard(
+        {
+          upstreams: {
+            stable: { endpoints: [stable.url] },
+            // Never opens: the budget alone must bound the retries.
+            canary: { endpoints: [canary.url], breaker: { volumeThreshold: 100_000 } },
+          },
+          routes: [
+            {
+              name: "web",
+              split: { stable: 90, canary: 10 },
+              rules: [{ match: { headers: { "x-canary": "always" } }, to: "canary" }],
+              retries: { attempts: 1, budgetPercent: 20 },
+            },
+          ],
+        },
+        { recorder },
+      ),
+    );
+    const total = 200;
+    const result = await hammer(`${proxy.url}/`, {
+      total,
+      concurrency: 4,
+      headers: { "x-canary": "always" },
+    });
+
+    const retried = recorder.retries.length;
+    expect(result.failures).toBe(0);
+    // Each request reached the canary once; only the retried ones went on to stable.
+    expect(canary.received).toHaveLength(total);
+    expect(stable.received).toHaveLength(retried);
+    expect(recorder.retries.every((r) => r.route === "web" && r.upstream === "stable")).toBe(true);
+    expect(result.byStatus).toEqual({ 200: retried, 500: total - retried });
+    expect(retried).toBeLessThanOrEqual(total * 0.2);
+    // The budget is used, not merely never reached.
+    expect(retried).toBeGreaterThanOrEqual(total * 0.15);
+  });
+});

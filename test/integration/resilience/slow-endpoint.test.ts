@@ -1,0 +1,87 @@
+/**
+ * SPEC 4: a timeout is a failure. An endpoint slower than `timeouts.response` gives the client
+ * a 504, the attempt is reported as a failure, and after `consecutiveFailures` of them outlier
+ * detection ejects the endpoint so the next requests go to its healthy sibling. undici's timers
+ * are coarse (a 500 ms timeout fires after about 1 s), hence the backend's longer delay.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { startEchoBackend } from "../../support/echo-backend.ts";
+import { closeDefaultAgent, hammer, httpRequest } from "../../support/http-client.ts";
+import { createRecordingRecorder } from "../../support/recording-recorder.ts";
+import { singleUpstreamConfig, startTestSwitchyard } from "../../support/switchyard.ts";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await closeDefaultAgent();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function track<T extends { close(): Promise<void> }>(closable: T): T {
+  cleanups.push(() => closable.close());
+  return closable;
+}
+
+function errorCodeOf(body: string): string | undefined {
+  return (JSON.parse(body) as { error?: { code?: string } }).error?.code;
+}
+
+const CONSECUTIVE_FAILURES = 2;
+
+describe("a slow endpoint", () => {
+  it("answers 504, counts as a failure and is ejected after consecutiveFailures", async () => {
+    const slow = track(await startEchoBackend({ name: "slow", delayMs: 3000 }));
+    const fast = track(await startEchoBackend({ name: "fast" }));
+    const recorder = createRecordingRecorder();
+    const proxy = track(
+      await startTestSwitchyard(
+        singleUpstreamConfig([slow.url, fast.url], {
+          upstream: {
+            timeouts: { response: "500ms" },
+            outlierDetection: {
+              consecutiveFailures: CONSECUTIVE_FAILURES,
+              baseEjectionTime: "30s",
+              maxEjectionPercent: 50,
+            },
+          },
+          // The raw 504: no retry on the fast endpoint.
+          route: { retries: { attempts: 0 } },
+        }),
+        { recorder },
+      ),
+    );
+    const [slowEndpoint, fastEndpoint] =
+      proxy.runtime.current.upstreams.get("stable")?.endpoints ?? [];
+    if (slowEndpoint === undefined || fastEndpoint === undefined) throw new Error("no endpoints");
+
+    // Round-robin from the first endpoint: requests 0 and 2 go to the slow one, at once.
+    const answers = await Promise.all(
+      Array.from({ length: 2 * CONSECUTIVE_FAILURES }, (_, i) =>
+        httpRequest(`${proxy.url}/r${i}`, { timeoutMs: 5000 }),
+      ),
+    );
+    const slowAnswers = answers.filter((_, i) => i % 2 === 0);
+    const fastAnswers = answers.filter((_, i) => i % 2 === 1);
+    for (const answer of slowAnswers) {
+      expect(answer.status).toBe(504);
+      expect(errorCodeOf(answer.body)).toBe("SWITCHYARD_UPSTREAM_TIMEOUT");
+    }
+    expect(fastAnswers.map((answer) => answer.status)).toEqual([200, 200]);
+
+    const slowAttempts = recorder.attempts.filter((a) => a.endpoint === slowEndpoint);
+    expect(slowAttempts).toHaveLength(CONSECUTIVE_FAILURES);
+    for (const attempt of slowAttempts) {
+      expect(attempt).toMatchObject({ upstream: "stable", status: 0, isFailure: true });
+      expect(attempt.durationMs).toBeGreaterThanOrEqual(400);
+    }
+    expect(recorder.requests.filter((r) => r.status === 504)).toHaveLength(CONSECUTIVE_FAILURES);
+
+    expect(slowEndpoint.isEjected).toBe(true);
+    expect(fastEndpoint.isEjected).toBe(false);
+    slow.clearReceived();
+    fast.clearReceived();
+    const after = await hammer(`${proxy.url}/`, { total: 20, concurrency: 4 });
+    expect(after.byStatus).toEqual({ 200: 20 });
+    expect(slow.received).toHaveLength(0);
+    expect(fast.received).toHaveLength(20);
+  });
+});
