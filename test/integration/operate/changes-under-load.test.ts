@@ -127,7 +127,6 @@ describe("operating under constant load", () => {
     ];
     let weightChanges = 0;
     let fileReloads = 0;
-    const startedAt = performance.now();
     for (let step = 0; step < WEIGHT_CHANGES + FILE_RELOADS; step++) {
       if (step % 5 === 4) {
         // Alternate the file's split, so each edit replaces the admin override; changing the
@@ -155,7 +154,6 @@ describe("operating under constant load", () => {
       }
     }
     const tally = await load.stop();
-    const elapsedMs = performance.now() - startedAt;
 
     expect(weightChanges).toBe(WEIGHT_CHANGES);
     expect(fileReloads).toBe(FILE_RELOADS);
@@ -163,6 +161,5 @@ describe("operating under constant load", () => {
     expect(tally.ok).toBe(tally.total);
     // The load really ran throughout: many requests per change.
     expect(tally.total).toBeGreaterThan((WEIGHT_CHANGES + FILE_RELOADS) * 10);
-    expect(elapsedMs).toBeLessThan(15_000);
   }, 30_000);
 });
