@@ -244,6 +244,37 @@ describe("hot reload of a watched config file", () => {
   });
 });
 
+describe("requests across a reload", () => {
+  it("lets a request in flight finish on its upstream when a reload removes that upstream", async () => {
+    const slow = await startEchoBackend({ name: "slow", delayMs: 800 });
+    cleanups.push(() => slow.close());
+    const withSlow = (split: string, hasSlow: boolean): string =>
+      yamlLines(
+        "listen: { proxy: 127.0.0.1:0, admin: 127.0.0.1:0 }",
+        "upstreams:",
+        `  stable: { endpoints: [${stable.url}] }`,
+        ...(hasSlow ? [`  slow: { endpoints: [${slow.url}] }`] : []),
+        "routes:",
+        `  - { name: web, split: ${split} }`,
+      );
+    const switchyard = await start(withSlow("{ slow: 100 }", true));
+    const inFlight = get(`${switchyard.url}/in-flight`);
+    await waitFor(() => slow.received.length === 1, { description: "the request upstream" });
+
+    const next = withSlow("{ stable: 100 }", false);
+    await writeConfigInPlace(switchyard.configFile, next);
+    await waitFor(async () => (await getStatus(switchyard.adminUrl)).config.hash === sha256(next), {
+      timeoutMs: APPLY_WITHIN_MS,
+      intervalMs: 20,
+    });
+    expect(await answeredBy(switchyard)).toEqual({ stable: PROBES });
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ name: "slow", url: "/in-flight" });
+    expect((await getStatus(switchyard.adminUrl)).upstreams.map((u) => u.name)).toEqual(["stable"]);
+  });
+});
+
 describe("reload on request", () => {
   it("POST /api/v1/reload reloads the file now, and answers 400 with the error for a bad one", async () => {
     // Not watched: only the call can have applied the change.

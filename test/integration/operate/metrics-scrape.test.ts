@@ -176,6 +176,15 @@ describe("GET /metrics on the admin port", () => {
     expect(value("upstream_weight_percent", { route: "old", upstream: "legacy" })).toBe(50);
     expect(value("breaker_state", { upstream: "legacy" })).toBe(0);
     expect(value("rollout_phase", { route: "web", phase: "idle" })).toBe(1);
+    // Weight changes through the admin API show at once.
+    const change = await adminCall(adminUrl, "PUT", "/api/v1/routes/old/weights", {
+      json: { weights: { legacy: 10, stable: 90 } },
+    });
+    expect(change.status).toBe(200);
+    const changed = await scrape(adminUrl);
+    const weightOf = (upstream: string) =>
+      sampleValue(changed, "switchyard_upstream_weight_percent", { route: "old", upstream });
+    expect([weightOf("legacy"), weightOf("stable")]).toEqual([10, 90]);
     // Label values are config names only: request paths never show.
     expect(seriesNaming(families, "/old/page")).toEqual([]);
     expect(seriesNaming(families, "/web")).toEqual([]);
