@@ -4,6 +4,8 @@
  * the values before and after, the file's split back on DELETE, tokens rotated by a reload,
  * and the refusal to start an admin listener open to the network without a write token.
  */
+import { Writable } from "node:stream";
+import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { StartError, startSwitchyard } from "../../../src/app.ts";
 import { configSchema } from "../../../src/config/schema.ts";
@@ -68,8 +70,18 @@ function adminConfig(tokens: readonly object[] = TOKENS): Record<string, unknown
   };
 }
 
-async function startWithTokens(): Promise<FileSwitchyard> {
-  switchyard = await startFileSwitchyard(adminConfig(), { isWatchingConfig: false });
+/** Starts with TOKENS; its log lines (debug and up) are collected in `logLines`. */
+async function startWithTokens(logLines: string[] = []): Promise<FileSwitchyard> {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logLines.push(chunk.toString());
+      callback();
+    },
+  });
+  switchyard = await startFileSwitchyard(adminConfig(), {
+    isWatchingConfig: false,
+    logger: pino({ level: "debug" }, sink),
+  });
   return switchyard;
 }
 
@@ -90,7 +102,8 @@ async function trafficOf(url: string): Promise<Record<string, number>> {
 
 describe("the admin API on a running switchyard", () => {
   it("answers each error status with its code, and none of them changes the split", async () => {
-    const { adminUrl, url } = await startWithTokens();
+    const logLines: string[] = [];
+    const { adminUrl, url } = await startWithTokens(logLines);
     const write = { token: WRITE_TOKEN };
 
     const notSumming = await adminCall(adminUrl, "PUT", WEIGHTS_PATH, {
@@ -157,6 +170,12 @@ describe("the admin API on a running switchyard", () => {
     );
     expect(changes).toEqual([]);
     expect(await trafficOf(url)).toEqual({ stable: PROBES });
+    // Refusals are logged, tokens never.
+    expect(logLines.some((line) => line.includes('"actor":"dashboards"'))).toBe(true);
+    for (const line of logLines) {
+      expect(line).not.toContain(WRITE_TOKEN);
+      expect(line).not.toContain(READ_TOKEN);
+    }
   });
 
   it("lets a read token read status, config and events but change nothing", async () => {
@@ -190,8 +209,9 @@ describe("the admin API on a running switchyard", () => {
     for (const token of config.admin.tokens) expect(token.token).toBe("[redacted]");
   });
 
-  it("records a weight change in the event log with actor, before and after, and DELETE restores the file's split", async () => {
-    const { adminUrl, url } = await startWithTokens();
+  it("records a weight change in the event log and the log with actor, before and after, and DELETE restores the file's split", async () => {
+    const logLines: string[] = [];
+    const { adminUrl, url } = await startWithTokens(logLines);
     const seen = await getEvents(adminUrl, undefined, READ_TOKEN);
     const lastId = seen.at(-1)?.id ?? 0;
 
@@ -234,6 +254,25 @@ describe("the admin API on a running switchyard", () => {
     expect(await getEvents(adminUrl, changeId, READ_TOKEN)).toEqual([
       expect.objectContaining({ type: "weights.changed", actor: "ops", splitSource: "file" }),
     ]);
+
+    const logged = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        msg: "split set through the admin API",
+        actor: "ops",
+        route: "web",
+        before: { stable: 100, canary: 0 },
+        after: { stable: 0, canary: 100 },
+      }),
+    );
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        msg: "admin split override cleared",
+        actor: "ops",
+        before: { stable: 0, canary: 100 },
+        after: { stable: 100, canary: 0 },
+      }),
+    );
   });
 
   it("takes new tokens from a reloaded config without a restart", async () => {
