@@ -189,7 +189,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.finishAttempt(0, true);
     const isReset = isResetBeforeAnswer(error);
-    const next = this.mayRetry(isReset) ? this.chooseRetry(isReset) : undefined;
+    const isBudgetFree = isReset || isConnectFailure(error);
+    const next = this.mayRetry(isBudgetFree) ? this.chooseRetry(isReset) : undefined;
     if (next === undefined) {
       this.answerError(classifyUpstreamError(error));
       return;
@@ -197,14 +198,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.sendRetrySoon(next);
   }
 
-  /** Whether a failed attempt may be tried again (SPEC 4). */
-  private mayRetry(isReset: boolean): boolean {
+  /**
+   * Whether a failed attempt may be tried again (SPEC 4). `isBudgetFree`: the failure cost the
+   * upstream nothing, so the budget, which protects upstreams from retry storms, does not
+   * apply (still within `attempts`): a refused or timed-out connect never reached it, and a
+   * reset before any answer is how a pooled connection the upstream had just closed shows up
+   * (the keep-alive race).
+   */
+  private mayRetry(isBudgetFree: boolean): boolean {
     const { req, route, res, retryBudget } = this.init;
     if (this.retriesLeft <= 0 || this.hasBody || res.headersSent || this.isClientGone) return false;
     if (!route.config.retries.methods.includes(req.method ?? "")) return false;
-    // A reset before any answer is how a pooled connection the upstream had just closed shows
-    // up (the keep-alive race): retried even when the budget is spent, within `attempts`.
-    return isReset || retryBudget.canRetry(performance.now());
+    return isBudgetFree || retryBudget.canRetry(performance.now());
   }
 
   private chooseRetry(isReset: boolean): AttemptTarget | undefined {
@@ -278,6 +283,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
 function isResetBeforeAnswer(error: Error): boolean {
   const code = (error as { code?: unknown }).code;
   return code === "UND_ERR_SOCKET" || code === "ECONNRESET" || code === "EPIPE";
+}
+
+/** The connection was never made: the request did not reach the upstream. */
+function isConnectFailure(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === "ECONNREFUSED" || code === "UND_ERR_CONNECT_TIMEOUT";
 }
 
 function requestHasBody(req: IncomingMessage): boolean {

@@ -39,6 +39,7 @@ export class HealthState {
   constructor(thresholds: HealthThresholds, initialStatus: "unknown" | "healthy" = "unknown") {
     this.#thresholds = thresholds;
     this.#status = initialStatus;
+    this.#hasBeenHealthy = initialStatus === "healthy";
   }
 
   get status(): HealthStatus {
@@ -89,16 +90,21 @@ export class HealthState {
     this.#thresholds = thresholds;
   }
 
+  #hasBeenHealthy = false;
+
   recordPass(nowMs: number): HealthTransition | undefined {
     this.#noteCheck(nowMs);
     this.#consecutivePasses++;
     this.#consecutiveFailures = 0;
+    // An endpoint that has never been healthy (a failed or slow first probe at startup) needs
+    // one pass, as on startup in Envoy; one that was healthy and fell needs healthyThreshold.
     const isEnough =
       this.#status === "unknown" ||
       (this.#status === "unhealthy" &&
-        this.#consecutivePasses >= this.#thresholds.healthyThreshold);
+        (!this.#hasBeenHealthy || this.#consecutivePasses >= this.#thresholds.healthyThreshold));
     if (!isEnough) return undefined;
     this.#status = "healthy";
+    this.#hasBeenHealthy = true;
     this.#lastTransitionAtMs = nowMs;
     return "becameHealthy";
   }

@@ -48,6 +48,13 @@ const variants = [
     canary: { breaker: { resetTimeout: "1s" } },
   },
   {
+    // Refused connections never reached the canary, so their retries are not charged to the
+    // budget: even a 50% canary with the default window loses no request.
+    name: "50% canary, default breaker window",
+    split: { stable: 50, canary: 50 },
+    canary: { breaker: { resetTimeout: "1s" } },
+  },
+  {
     name: "50% canary, 1 s breaker window",
     split: { stable: 50, canary: 50 },
     // A short window lets the failures outweigh the successes from before the kill at once.

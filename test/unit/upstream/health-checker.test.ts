@@ -384,18 +384,17 @@ describe("HealthChecker.update", () => {
     probers.answers.set(C, { isPass: true });
     await tick(TIMEOUT_MS);
     expect(c.isHealthy).toBe(false);
-    await tick(INTERVAL_MS);
-    expect(c.isHealthy).toBe(false);
+    // Never healthy yet: its first pass brings it in.
     await tick(INTERVAL_MS);
     expect(c.isHealthy).toBe(true);
     expect(probers.callsTo(B)).toHaveLength(1);
-    expect(probers.callsTo(A)).toHaveLength(3);
-    expect(checker.healthOf(a)?.consecutivePasses).toBe(3);
+    expect(probers.callsTo(A)).toHaveLength(2);
+    expect(checker.healthOf(a)?.consecutivePasses).toBe(2);
     expect(transitions).toEqual([
       `${A} healthy: check passed`,
       `${B} healthy: check passed`,
       `${C} unhealthy: timeout after ${TIMEOUT_MS} ms`,
-      `${C} healthy: 2 consecutive checks passed`,
+      `${C} healthy: check passed`,
     ]);
   });
 

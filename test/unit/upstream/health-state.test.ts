@@ -41,10 +41,19 @@ describe("HealthState", () => {
     { outcomes: "PFF", expected: ["0:becameHealthy"], status: "healthy" },
     { outcomes: "PFFF", expected: ["0:becameHealthy", "3:becameUnhealthy"], status: "unhealthy" },
     { outcomes: "PFFPFF", expected: ["0:becameHealthy"], status: "healthy" },
-    // Unhealthy: it takes 2 consecutive passes to come back.
-    { outcomes: "FP", expected: ["0:becameUnhealthy"], status: "unhealthy" },
-    { outcomes: "FPP", expected: ["0:becameUnhealthy", "2:becameHealthy"], status: "healthy" },
-    { outcomes: "FPFPFP", expected: ["0:becameUnhealthy"], status: "unhealthy" },
+    // Never healthy yet (a failed first check): one pass brings it in.
+    { outcomes: "FP", expected: ["0:becameUnhealthy", "1:becameHealthy"], status: "healthy" },
+    // Fallen after being healthy: it takes 2 consecutive passes to come back.
+    {
+      outcomes: "PFFFPFP",
+      expected: ["0:becameHealthy", "3:becameUnhealthy"],
+      status: "unhealthy",
+    },
+    {
+      outcomes: "PFFFPP",
+      expected: ["0:becameHealthy", "3:becameUnhealthy", "5:becameHealthy"],
+      status: "healthy",
+    },
     // Flapping on a healthy endpoint never reaches 3 failures in a row.
     { outcomes: "PFPFPFPFFPFF", expected: ["0:becameHealthy"], status: "healthy" },
     // Each change is reported exactly once, however long the run that follows.
@@ -78,12 +87,14 @@ describe("HealthState", () => {
     state.recordPass(200);
     state.recordPass(300);
     expect(state.lastCheckAtMs).toBe(300);
-    expect(state.lastTransitionAtMs).toBe(300);
+    // Never healthy before: the first pass brought it in.
+    expect(state.lastTransitionAtMs).toBe(200);
     expect(state.lastFailureReason).toBe("connection refused");
     expect(state.lastFailureAtMs).toBe(100);
     state.recordFailure(400, "unexpected status 503");
     expect(state.lastFailureReason).toBe("unexpected status 503");
-    expect(state.lastTransitionAtMs).toBe(300);
+    // One failure of a healthy endpoint is below unhealthyThreshold: no transition.
+    expect(state.lastTransitionAtMs).toBe(200);
   });
 
   it("thresholds of 1 react to every change", () => {
@@ -104,5 +115,22 @@ describe("HealthState", () => {
     expect(state.recordFailure(10, "x")).toBeUndefined();
     expect(state.recordFailure(11, "x")).toBeUndefined();
     expect(state.recordFailure(12, "x")).toBe("becameUnhealthy");
+  });
+});
+
+describe("an endpoint that failed its first check", () => {
+  it("becomes healthy on its first pass, like a startup in Envoy", () => {
+    const state = new HealthState({ healthyThreshold: 3, unhealthyThreshold: 2 });
+    expect(state.recordFailure(0, "timeout")).toBe("becameUnhealthy");
+    expect(state.recordPass(1000)).toBe("becameHealthy");
+  });
+
+  it("needs healthyThreshold passes once it had been healthy and fell", () => {
+    const state = new HealthState({ healthyThreshold: 3, unhealthyThreshold: 1 });
+    expect(state.recordPass(0)).toBe("becameHealthy");
+    expect(state.recordFailure(1000, "503")).toBe("becameUnhealthy");
+    expect(state.recordPass(2000)).toBeUndefined();
+    expect(state.recordPass(3000)).toBeUndefined();
+    expect(state.recordPass(4000)).toBe("becameHealthy");
   });
 });
