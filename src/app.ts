@@ -19,6 +19,9 @@ import { ProxyHandler } from "./proxy/handler.ts";
 import { createProxyServer } from "./proxy/proxy-server.ts";
 import type { ProxyRecorder } from "./proxy/recorder.ts";
 import { UpgradeHandler } from "./proxy/upgrade.ts";
+import { RolloutController } from "./rollout/rollout-controller.ts";
+import { WebhookNotifier } from "./rollout/webhooks.ts";
+import { longestRolloutWindowMs, WindowStats } from "./rollout/window-stats.ts";
 import { Runtime } from "./runtime/runtime.ts";
 import { buildSnapshot } from "./runtime/snapshot.ts";
 import { resolveStateFile } from "./state/state-path.ts";
@@ -79,8 +82,13 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   const clock = options.clock ?? SYSTEM_CLOCK;
   const events = new EventLog(clock);
   const metrics = new Metrics({ clock });
-  const recorder: ProxyRecorder =
-    options.recorder === undefined ? metrics : new FanOutRecorder([metrics, options.recorder]);
+  // Rollout decisions read attempts (a canary failure retried on stable still counts).
+  const windowStats = new WindowStats({ clock, longestWindowMs: statsWindowMs(config) });
+  const recorder: ProxyRecorder = new FanOutRecorder(
+    options.recorder === undefined
+      ? [metrics, windowStats]
+      : [metrics, windowStats, options.recorder],
+  );
   const upstreamEvents = new UpstreamEvents(logger, events, [metrics]);
   const upstreamDeps = { clock, rotations: new BucketRotations(), listener: upstreamEvents };
   const { upstreams } = buildUpstreams(config, upstreamDeps);
@@ -104,6 +112,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     logger,
   );
   const saved = await stateKeeper.load();
+  const notifier = new WebhookNotifier({ logger, clock });
   // Listener-level settings follow reloads; the listeners are created after the control plane.
   const listeners: { admin?: AdminServer; proxy?: Server } = {};
   const control = new ControlPlane({
@@ -129,6 +138,8 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
         stateKeeper.setOverrides(overrides);
       },
       configApplied(next) {
+        windowStats.resize(statsWindowMs(next));
+        windowStats.retainOnly(new Set(next.routes.map((route) => route.name)));
         listeners.admin?.updateAdminConfig(next.admin);
         const server = listeners.proxy;
         if (server !== undefined) {
@@ -139,8 +150,20 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
       },
     },
   });
+  const rollouts = new RolloutController({
+    splits: control,
+    stats: windowStats,
+    notifier,
+    metrics,
+    persistence: stateKeeper,
+    events,
+    logger,
+    clock,
+  });
+  control.rollouts = rollouts;
   metrics.syncSnapshot(runtime.current);
   metrics.configLoaded();
+  rollouts.initialize(config, saved.rollouts);
 
   const handlerOptions = {
     runtime,
@@ -167,6 +190,8 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
       : undefined;
 
   const stopBackground = async (): Promise<void> => {
+    rollouts.stop();
+    await notifier.close();
     await watcher?.close();
     await healthChecker.stop();
   };
@@ -221,7 +246,13 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     adminPort,
     healthChecker,
     close() {
-      closing ??= closeListenersNow().then(finish);
+      if (closing !== undefined) {
+        // A drain is under way: stop waiting for what is still in flight.
+        proxyServer.closeAllConnections();
+        upgrades.closeAll();
+        return closing;
+      }
+      closing = closeListenersNow().then(finish);
       return closing;
     },
     drain() {
@@ -263,6 +294,11 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     }
     logger.info("drained");
   }
+}
+
+/** The longest window any rollout reads; a floor keeps a minute of history for status. */
+function statsWindowMs(config: Config): number {
+  return Math.max(60_000, longestRolloutWindowMs(config));
 }
 
 function sleep(clock: Clock, ms: number): Promise<void> {

@@ -102,6 +102,23 @@ export function createAdminEndpoints(deps: EndpointDeps): AdminEndpoint[] {
     },
     {
       method: "POST",
+      path: "/api/v1/routes/{route}/rollout/{action}",
+      scope: "write",
+      takesBody: false,
+      handle: ({ params, actor }) => {
+        const route = params.route ?? "";
+        const action = params.action ?? "";
+        const result = control.rolloutAction(route, action, actor);
+        if (!result.ok) return controlErrorAnswer(result.error);
+        logger.info(
+          { actor, route, action, rollout: result.value },
+          "rollout action through the admin API",
+        );
+        return jsonAnswer(200, { route, rollout: result.value });
+      },
+    },
+    {
+      method: "POST",
       path: "/api/v1/reload",
       scope: "write",
       takesBody: false,

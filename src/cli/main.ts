@@ -4,8 +4,10 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import type { AdminFlags } from "./admin-client.ts";
 import { runCheck } from "./check.ts";
 import { PROCESS_OUTPUT } from "./output.ts";
+import { runRollout } from "./rollout.ts";
 import { chooseConfigFile, runServe } from "./serve.ts";
 import { runStatus, type StatusFlags } from "./status.ts";
 import { runWeights, type WeightsFlags } from "./weights.ts";
@@ -67,6 +69,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--token <token>", tokenHelp)
     .action(async (route: string, pairs: string[], options: WeightsFlags) => {
       exitCode = await runWeights(route, pairs, options, PROCESS_OUTPUT);
+    });
+
+  program
+    .command("rollout")
+    .description("drive a route's rollout through the admin API")
+    .argument("<route>", "the route's name")
+    .argument("<action>", "start, pause, resume, approve, promote or abort")
+    .option("--admin <url>", adminHelp)
+    .option("--token <token>", tokenHelp)
+    .action(async (route: string, action: string, options: AdminFlags) => {
+      exitCode = await runRollout(route, action, options, PROCESS_OUTPUT);
     });
 
   try {

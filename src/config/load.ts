@@ -28,7 +28,12 @@ export type { ConfigProblem } from "./problems.ts";
 
 export type LoadResult =
   | { readonly ok: true; readonly config: Config; readonly hash: string; readonly text: string }
-  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+  | {
+      readonly ok: false;
+      readonly problems: readonly ConfigProblem[];
+      /** The refused content's hash, when the file could be read. */
+      readonly hash?: string;
+    };
 
 /** Reads and loads a config file; a file that cannot be read is one problem at 0:0. */
 export async function loadConfigFile(
@@ -47,7 +52,9 @@ export async function loadConfigFile(
   } catch {
     return fileProblem(path, "the file is not valid UTF-8 text");
   }
-  return loadFromText(text, path, env, sha256(bytes));
+  const hash = sha256(bytes);
+  const result = loadFromText(text, path, env, hash);
+  return result.ok ? result : { ...result, hash };
 }
 
 /** Loads config text; `file` only names it in problems. The hash is of the text's UTF-8 bytes. */

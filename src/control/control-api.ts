@@ -100,6 +100,8 @@ export interface ControlApi {
   /** Drops the admin override: the file's split applies again. */
   clearWeights(route: string, actor: Actor): ControlResult<WeightsChange>;
   reload(actor: Actor): Promise<ReloadOutcome>;
+  /** start, pause, resume, approve, promote, abort; 404 unknown route or action, 409 wrong phase. */
+  rolloutAction(route: string, action: string, actor: Actor): ControlResult<RolloutStatus>;
   isReady(): boolean;
   isDraining(): boolean;
 }

@@ -38,6 +38,7 @@ export interface RolloutView {
   isBlockingWeights(route: string): boolean;
   /** A new config was applied; `previous` is the config it replaced. */
   configApplied(config: Config, previous: Config): void;
+  act(route: string, action: string, actor: Actor, config: Config): ControlResult<RolloutStatus>;
 }
 
 export interface ControlPlaneHooks {
@@ -75,6 +76,8 @@ export class ControlPlane implements ControlApi {
   private loadedAtMs: number;
   private lastError: ConfigError | null = null;
   private reloadChain: Promise<unknown> = Promise.resolve();
+  /** The content last refused: the watcher seeing the same bytes again is not a new failure. */
+  private refusedHash: string | undefined;
   private isDrainingNow = false;
   rollouts: RolloutView | undefined;
 
@@ -88,6 +91,8 @@ export class ControlPlane implements ControlApi {
     const { kept, dropped } = reconcileOverrides(options.overrides ?? new Map(), options.config);
     this.overrides = kept;
     for (const drop of dropped) this.reportDroppedOverride(drop.route, drop.reason, "startup");
+    // The state file must forget them too, or a later restart would bring them back.
+    if (dropped.length > 0) this.hooks.overridesChanged?.(kept);
     if (kept.size > 0)
       this.swapSnapshot(options.config, options.configHash, this.runtime.current.upstreams);
   }
@@ -110,6 +115,10 @@ export class ControlPlane implements ControlApi {
     const loaded = await loadConfigFile(file, this.options.env ?? process.env);
     const current = this.runtime.current;
     if (!loaded.ok) {
+      if (actor === "watch" && loaded.hash !== undefined && loaded.hash === this.refusedHash) {
+        return { applied: false, changed: false, hash: current.configHash, error: this.lastError };
+      }
+      this.refusedHash = loaded.hash;
       const problems = loaded.problems.map(formatProblem);
       const first = loaded.problems[0];
       this.lastError = {
@@ -126,6 +135,7 @@ export class ControlPlane implements ControlApi {
       this.hooks.reloadFinished?.("failure");
       return { applied: false, changed: true, hash: current.configHash, error: this.lastError };
     }
+    this.refusedHash = undefined;
     if (loaded.hash === current.configHash) {
       this.lastError = null;
       return { applied: true, changed: false, hash: loaded.hash, error: null };
@@ -263,6 +273,14 @@ export class ControlPlane implements ControlApi {
     });
     this.hooks.overridesChanged?.(this.overrides);
     return { ok: true, value: { route: routeName, before, after, splitSource } };
+  }
+
+  rolloutAction(route: string, action: string, actor: Actor): ControlResult<RolloutStatus> {
+    const rollouts = this.rollouts;
+    if (rollouts === undefined) {
+      return refusal(409, "SWITCHYARD_NO_ROLLOUT", "rollouts are not running in this process");
+    }
+    return rollouts.act(route, action, actor, this.runtime.current.config);
   }
 
   splitSourceOf(route: string): SplitSource {

@@ -6,8 +6,10 @@
 import type {
   Actor,
   ControlApi,
+  ControlError,
   ControlResult,
   ReloadOutcome,
+  RolloutStatus,
   RouteStatus,
   StatusView,
   UpstreamStatus,
@@ -69,7 +71,13 @@ export class FakeControl implements ControlApi {
     admin: { tokens: [{ name: "ops", scope: "write", token: "<redacted>" }] },
   };
   readonly loggedEvents: LoggedEvent[] = [];
-  readonly calls: { method: string; route?: string; actor: Actor; weights?: unknown }[] = [];
+  readonly calls: {
+    method: string;
+    route?: string;
+    actor: Actor;
+    weights?: unknown;
+    action?: string;
+  }[] = [];
 
   status(): StatusView {
     return {
@@ -138,6 +146,25 @@ export class FakeControl implements ControlApi {
     return Promise.resolve(this.nextReload);
   }
 
+  /** Every action is accepted on a known route: a paused rollout at step 0 stands in. */
+  rolloutAction(route: string, action: string, actor: Actor): ControlResult<RolloutStatus> {
+    this.calls.push({ method: "rolloutAction", route, actor, action });
+    const found = this.routes.find((candidate) => candidate.name === route);
+    if (found === undefined) return unknownRoute(route);
+    const phase = action === "pause" ? "paused" : action === "promote" ? "promoted" : "progressing";
+    const status: RolloutStatus = {
+      phase,
+      target: "canary",
+      baseline: "stable",
+      stepIndex: 0,
+      stepPercent: 5,
+      failures: 0,
+      lastDecision: null,
+    };
+    found.rollout = status;
+    return { ok: true, value: status };
+  }
+
   isReady(): boolean {
     return this.isReadyNow;
   }
@@ -158,7 +185,7 @@ export class FakeControl implements ControlApi {
   }
 }
 
-function unknownRoute(route: string): ControlResult<WeightsChange> {
+function unknownRoute(route: string): { ok: false; error: ControlError } {
   return {
     ok: false,
     error: { status: 404, code: "SWITCHYARD_UNKNOWN_ROUTE", message: `No route named "${route}".` },
