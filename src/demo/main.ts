@@ -1,10 +1,13 @@
 /**
  * `npm run demo`: two versions of a demo service (v1 healthy, v2 with a configurable error
  * rate and latency), switchyard in front of them on config/demo.yaml, a short burst of
- * traffic, and a table of which version served what, by rule and by split.
+ * traffic with a table of which version served what, by rule and by split, and then the
+ * rollout of v2 under light traffic, each decision printed as it happens.
  *
- *   npm run demo                      # burst, table, then keep serving until Ctrl-C
- *   npm run demo -- --once            # burst, table, exit
+ *   npm run demo                      # table, rollout until promoted, then keep serving
+ *   npm run demo -- --bad             # v2 fails 20% of requests: the fast rollback
+ *   npm run demo -- --once            # exit after the rollout
+ *   npm run demo -- --no-rollout      # the table only
  *   npm run demo -- --requests 2000 --v2-error-rate 0.2 --v2-latency 50ms
  */
 import { fileURLToPath } from "node:url";
@@ -16,6 +19,7 @@ import { bpToPercent, parseDurationMs } from "../config/units.ts";
 import { createLogger } from "../log/logger.ts";
 import { startDemoBackend, type DemoBackend } from "./backend.ts";
 import { NETWORK_ERROR, runDemoTraffic, TRAFFIC_KINDS } from "./traffic.ts";
+import { runRolloutStory } from "./rollout-story.ts";
 import { formatServedTable } from "./table.ts";
 
 // Next to the sources rather than the working directory, so the demo runs from anywhere.
@@ -23,11 +27,15 @@ const DEMO_CONFIG = fileURLToPath(new URL("../../config/demo.yaml", import.meta.
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 const EXIT_USAGE = 2;
 const USAGE =
-  "usage: npm run demo -- [--once] [--requests N] [--v2-error-rate 0..1] " +
+  "usage: npm run demo -- [--once] [--bad] [--no-rollout] [--requests N] [--v2-error-rate 0..1] " +
   "[--v2-latency DURATION] [--log-level LEVEL]";
+
+/** `--bad`: v2's error rate, enough for the fast rollback to act on. */
+const BAD_ERROR_RATE = 0.2;
 
 interface DemoOptions {
   isOnce: boolean;
+  hasRollout: boolean;
   requestsPerKind: number;
   v2ErrorRate: number;
   v2LatencyMs: number;
@@ -42,17 +50,22 @@ function parseOptions(args: string[]): DemoOptions | string {
       args,
       options: {
         once: { type: "boolean", default: false },
+        bad: { type: "boolean", default: false },
+        "no-rollout": { type: "boolean", default: false },
         requests: { type: "string", default: "1000" },
         "v2-error-rate": { type: "string", default: "0" },
         "v2-latency": { type: "string", default: "0ms" },
-        "log-level": { type: "string", default: "warn" },
+        "log-level": { type: "string", default: "error" },
       },
     }));
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
   const requestsPerKind = Number(values.requests);
-  const v2ErrorRate = Number(values["v2-error-rate"]);
+  const v2ErrorRate =
+    values.bad && values["v2-error-rate"] === "0"
+      ? BAD_ERROR_RATE
+      : Number(values["v2-error-rate"]);
   const v2LatencyMs = parseDurationMs(values["v2-latency"]);
   const logLevel = values["log-level"];
   if (!Number.isInteger(requestsPerKind) || requestsPerKind <= 0) {
@@ -67,7 +80,14 @@ function parseOptions(args: string[]): DemoOptions | string {
   if (!LOG_LEVELS.includes(logLevel)) {
     return `--log-level takes one of ${LOG_LEVELS.join(", ")}, got "${logLevel}"`;
   }
-  return { isOnce: values.once, requestsPerKind, v2ErrorRate, v2LatencyMs, logLevel };
+  return {
+    isOnce: values.once,
+    hasRollout: !values["no-rollout"],
+    requestsPerKind,
+    v2ErrorRate,
+    v2LatencyMs,
+    logLevel,
+  };
 }
 
 async function main(): Promise<number> {
@@ -113,6 +133,8 @@ async function runDemo(options: DemoOptions, v1: DemoBackend, v2: DemoBackend): 
   try {
     // As a load balancer would wait for /readyz: the first round of health checks decides.
     await proxy.healthChecker.firstRoundDone;
+    // The rollout waits for the burst, so the table shows its first step's split.
+    proxy.control.rolloutAction("web", "pause", "demo");
     const proxyUrl = clientUrl(loaded.config.listen.proxy.host, proxy.proxyPort);
     const versions = new Map([
       [v1.url, "v1"],
@@ -132,11 +154,17 @@ async function runDemo(options: DemoOptions, v1: DemoBackend, v2: DemoBackend): 
       );
       return 1;
     }
+    if (options.hasRollout) {
+      out("");
+      const end = await runRolloutStory(proxy, proxyUrl, out);
+      if (end === "timedOut") return 1;
+    }
     if (options.isOnce) return 0;
 
     out(`\nswitchyard keeps serving on ${proxyUrl}. Try:`);
     out(`  curl -s ${proxyUrl}/hello`);
     out(`  curl -s -H 'x-canary: always' ${proxyUrl}/hello`);
+    out(`  npm run -s cli -- status --admin http://127.0.0.1:${proxy.adminPort}`);
     out("Ctrl-C to stop.");
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);

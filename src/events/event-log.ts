@@ -59,7 +59,12 @@ export class EventLog {
     return this.nextId - 1;
   }
 
-  onEvent(listener: EventListener): void {
+  /** Calls `listener` for every event appended from now on; returns the unsubscribe. */
+  onEvent(listener: EventListener): () => void {
     this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at !== -1) this.listeners.splice(at, 1);
+    };
   }
 }

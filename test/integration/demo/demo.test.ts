@@ -37,7 +37,9 @@ function parseTable(stdout: string): ServedTable {
   const rule = lines[start + 1] ?? "";
   expect(rule).toMatch(/^-+( {2}-+)+$/);
   const columnStarts = [...rule.matchAll(/-+/g)].map((match) => match.index);
-  const body = lines.slice(start + 2).filter((line) => line !== "");
+  const rest = lines.slice(start + 2);
+  const end = rest.indexOf("");
+  const body = end === -1 ? rest : rest.slice(0, end);
   const cellsOf = (line: string): string[] => {
     const cells = line.split(/ {2,}/);
     // Aligned: every cell begins where its column's dashes begin.
@@ -101,7 +103,9 @@ describe("npm run demo", () => {
   });
 
   it("--once --requests 200 prints which version served each kind of traffic", async () => {
-    const exit = await runNode(DEMO_MAIN, ["--once", "--requests", "200"], { env: FREE_PORTS });
+    const exit = await runNode(DEMO_MAIN, ["--once", "--no-rollout", "--requests", "200"], {
+      env: FREE_PORTS,
+    });
     expect(exit.stderr).toBe("");
     expect(exit.code).toBe(0);
     expect(exit.stdout).toMatch(/proxy at http:\/\/127\.0\.0\.1:[1-9]\d*\n/);
@@ -129,7 +133,7 @@ describe("npm run demo", () => {
   it("--v2-error-rate 0.2: v2's 500s on GETs are retried on v1, so clients see no error", async () => {
     const exit = await runNode(
       DEMO_MAIN,
-      ["--once", "--requests", "200", "--v2-error-rate", "0.2"],
+      ["--once", "--no-rollout", "--requests", "200", "--v2-error-rate", "0.2"],
       {
         env: FREE_PORTS,
       },
@@ -148,8 +152,38 @@ describe("npm run demo", () => {
     expect(count(table, COOKIE_RULE_ROW, "v1")).toBe(200);
   });
 
+  it("rolls v2 out step by step, printing each decision, until it is promoted", async () => {
+    const exit = await runNode(DEMO_MAIN, ["--once", "--requests", "50"], {
+      env: FREE_PORTS,
+      timeoutMs: 60_000,
+    });
+    expect(exit.code).toBe(0);
+    const decisions = exit.stdout.split("\n").filter((line) => /^\s+\+\d+\.\ds  /.test(line));
+    const verdicts = decisions.map((line) => line.trim().split(/\s+/)[1]);
+    expect(verdicts.filter((verdict) => verdict === "advance")).toHaveLength(3);
+    expect(verdicts.at(-1)).toBe("promote");
+    expect(verdicts).not.toContain("rollback");
+    expect(exit.stdout).toContain("v2 is promoted");
+    expect(exit.stdout).toContain('split now {"stable":0,"canary":100}');
+  }, 70_000);
+
+  it("--bad: v2 fails 20% of requests and the fast path rolls it back", async () => {
+    const exit = await runNode(DEMO_MAIN, ["--once", "--bad", "--requests", "50"], {
+      env: FREE_PORTS,
+      timeoutMs: 60_000,
+    });
+    expect(exit.code).toBe(0);
+    const rollback = exit.stdout.split("\n").find((line) => line.includes(" rollback "));
+    expect(rollback).toContain("(fast path)");
+    expect(rollback).toContain("canary at   0%");
+    expect(exit.stdout).toContain("v2 is rolled back");
+    expect(exit.stdout).toContain('split now {"stable":100,"canary":0}');
+    // The canary's failures were retried on v1: clients saw none.
+    expect(exit.stdout).toMatch(/requests sent, 0 failed as clients saw them/);
+  }, 70_000);
+
   it("prints a proxy URL that works while it keeps serving, and exits 0 on SIGTERM", async () => {
-    const demo = spawnNode(DEMO_MAIN, ["--requests", "20"], { env: FREE_PORTS });
+    const demo = spawnNode(DEMO_MAIN, ["--no-rollout", "--requests", "20"], { env: FREE_PORTS });
     const line = await demo.waitForLine((text) => text.startsWith("switchyard keeps serving on "));
     const proxyUrl = /on (http:\/\/127\.0\.0\.1:\d+)\./.exec(line)?.[1];
     expect(proxyUrl).toBeDefined();
@@ -168,7 +202,7 @@ describe("npm run demo", () => {
   });
 
   it.skipIf(!hasIpv6Loopback)("prints a bracketed proxy URL when it listens on [::1]", async () => {
-    const exit = await runNode(DEMO_MAIN, ["--once", "--requests", "10"], {
+    const exit = await runNode(DEMO_MAIN, ["--once", "--no-rollout", "--requests", "10"], {
       env: { ...FREE_PORTS, DEMO_PROXY_LISTEN: "[::1]:0" },
     });
     expect(exit.stderr).toBe("");
@@ -180,7 +214,7 @@ describe("npm run demo", () => {
   it("runs from another working directory", async () => {
     const cwd = await mkdtemp(join(tmpdir(), "switchyard-demo-"));
     try {
-      const exit = await runNode(DEMO_MAIN, ["--once", "--requests", "10"], {
+      const exit = await runNode(DEMO_MAIN, ["--once", "--no-rollout", "--requests", "10"], {
         cwd,
         env: FREE_PORTS,
       });
@@ -196,7 +230,7 @@ describe("npm run demo", () => {
     const occupier: Server = createServer();
     const port = await listenOnFreePort(occupier);
     try {
-      const exit = await runNode(DEMO_MAIN, ["--once", "--requests", "10"], {
+      const exit = await runNode(DEMO_MAIN, ["--once", "--no-rollout", "--requests", "10"], {
         env: { ...FREE_PORTS, DEMO_PROXY_LISTEN: `127.0.0.1:${port}` },
       });
       expect(exit.code).toBe(1);
