@@ -158,7 +158,7 @@ describe("npm run demo", () => {
       timeoutMs: 60_000,
     });
     expect(exit.code).toBe(0);
-    const decisions = exit.stdout.split("\n").filter((line) => /^\s+\+\d+\.\ds  /.test(line));
+    const decisions = exit.stdout.split("\n").filter((line) => /^\s+\+\d+\.\ds {2}/.test(line));
     const verdicts = decisions.map((line) => line.trim().split(/\s+/)[1]);
     expect(verdicts.filter((verdict) => verdict === "advance")).toHaveLength(3);
     expect(verdicts.at(-1)).toBe("promote");
