@@ -203,6 +203,27 @@ describe("graceful drain on SIGTERM", () => {
   });
 });
 
+describe("a second signal during the drain", () => {
+  it("closes every connection now instead of waiting for drainTimeout", async () => {
+    const serve = await startServe();
+    const received = stuck.received.length;
+    const stuckRequest = request(serve.proxyUrl, "/stuck/forever").outcome;
+    await waitFor(() => stuck.received.length > received, { description: "the stuck request" });
+
+    serve.signal("SIGTERM");
+    await serve.waitForLog((l) => l.msg.startsWith("draining: listener closed"));
+    const secondAt = performance.now();
+    serve.signal("SIGTERM");
+    await serve.waitForLog((l) => l.msg === "second signal: closing every connection now");
+    const outcome = await stuckRequest;
+    expect(outcome.error).toMatch(/^(UND_ERR_SOCKET|ECONNRESET)$/);
+    expect(outcome.endedAt - secondAt).toBeLessThan(1000);
+    const exit = await serve.exited;
+    expect(performance.now() - secondAt).toBeLessThan(1500);
+    expect(exit.code, exit.stderr).toBe(0);
+  });
+});
+
 describe("/readyz before the first round of health checks", () => {
   it("answers 503 until the first round has finished, then 200", async () => {
     const checkTimeoutMs = 1500;

@@ -146,6 +146,36 @@ describe("state across restarts", () => {
     await stopCleanly(second);
   });
 
+  it("does not revive an override dropped at startup when the file's old split comes back", async () => {
+    configDir = await makeConfigDir(configWithState({ stable: 100 }));
+    const { configFile } = configDir;
+    const first = await startSwitchyardProcess(configFile);
+    await setWeights(first.adminUrl, "web", { stable: 50, canary: 50 });
+    await stopCleanly(first);
+
+    await writeConfigInPlace(configFile, configWithState({ canary: 100 }));
+    const second = await startSwitchyardProcess(configFile);
+    expect(await routeSplit(second.adminUrl, "web")).toEqual({
+      split: { canary: 100 },
+      splitSource: "file",
+    });
+    expect(await trafficOf(second)).toEqual({ canary: PROBES });
+    expect((await getEvents(second.adminUrl)).map((e) => [e.type, e.actor])).toContainEqual([
+      "weights.overrideDropped",
+      "startup",
+    ]);
+    await stopCleanly(second);
+
+    // The drop is final: putting the old split back in the file does not revive the override.
+    await writeConfigInPlace(configFile, configWithState({ stable: 100 }));
+    const third = await startSwitchyardProcess(configFile);
+    expect(await routeSplit(third.adminUrl, "web")).toEqual({
+      split: { stable: 100 },
+      splitSource: "file",
+    });
+    await stopCleanly(third);
+  });
+
   it("starts with the file's split next to a corrupt state file, warns, and sets the file aside on the next save", async () => {
     configDir = await makeConfigDir(configWithState({ stable: 100 }));
     const { dir, configFile } = configDir;
