@@ -2,6 +2,7 @@
  * Pure retry rules for webhook deliveries: which answers are worth another attempt, how long to
  * wait before it, and how a failed attempt is described in logs.
  */
+import { describeRequestError } from "../net/request-error-text.ts";
 
 /** 5xx and 429 may succeed later; any other non-2xx answer will not. */
 export function isRetryableStatus(status: number): boolean {
@@ -44,28 +45,5 @@ export function retryAfterMs(
 
 /** A short, stable description of a request that threw, for the final-failure log line. */
 export function describeDeliveryError(error: unknown): string {
-  if (!(error instanceof Error)) return "request failed";
-  const code = (error as { code?: unknown }).code;
-  switch (code) {
-    case "ECONNREFUSED":
-      return "connection refused";
-    case "ECONNRESET":
-    case "EPIPE":
-    case "UND_ERR_SOCKET":
-    case "UND_ERR_CLOSED":
-      return "connection reset";
-    case "UND_ERR_CONNECT_TIMEOUT":
-      return "connect timeout";
-    case "UND_ERR_HEADERS_TIMEOUT":
-    case "UND_ERR_BODY_TIMEOUT":
-      return "timeout";
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return "DNS lookup failed";
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-      return "host unreachable";
-    default:
-      return typeof code === "string" ? `${code}: ${error.message}` : error.message;
-  }
+  return describeRequestError(error, "request failed");
 }

@@ -6,6 +6,7 @@
  * just closed. The deadline is the caller's AbortSignal (undici's own timers are too coarse for
  * sub-second check timeouts).
  */
+import { describeRequestError } from "../net/request-error-text.ts";
 import { Client } from "undici";
 
 export interface StatusRange {
@@ -71,35 +72,5 @@ export class HttpProber implements HealthProber {
 
 /** A short, stable reason for a probe that threw: shown in logs and status views. */
 export function describeProbeError(error: unknown): string {
-  if (!(error instanceof Error)) return "probe failed";
-  const code = (error as { code?: unknown }).code;
-  switch (code) {
-    case "ECONNREFUSED":
-      return "connection refused";
-    case "ECONNRESET":
-    case "EPIPE":
-    case "UND_ERR_SOCKET":
-    case "UND_ERR_CLOSED":
-      return "connection reset";
-    case "UND_ERR_CONNECT_TIMEOUT":
-      return "connect timeout";
-    case "UND_ERR_HEADERS_TIMEOUT":
-    case "UND_ERR_BODY_TIMEOUT":
-      return "timeout";
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-      return "host unreachable";
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return "DNS lookup failed";
-    default:
-      if (
-        (typeof code === "string" && code.startsWith("HPE_")) ||
-        error.name === "HTTPParserError" ||
-        code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH"
-      ) {
-        return "malformed response";
-      }
-      return typeof code === "string" ? `${code}: ${error.message}` : error.message;
-  }
+  return describeRequestError(error, "probe failed");
 }
