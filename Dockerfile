@@ -8,7 +8,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: the base image's Node compiles; the `node` devDependency (which pins Node
 # for npm scripts on developer machines) would download a second one.
-RUN npm ci --ignore-scripts --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund --no-update-notifier
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json \
@@ -22,8 +22,7 @@ ENV NODE_ENV=production \
     SWITCHYARD_CONFIG=/etc/switchyard/switchyard.yaml
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
-  && npm cache clean --force \
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier \
   && rm -rf /root/.npm /tmp/*
 COPY --from=build /src/dist ./dist
 COPY config/container.yaml /etc/switchyard/switchyard.yaml
