@@ -1,143 +1,179 @@
 /**
- * `npm run bench`: the direct backend and switchyard driven by autocannon in alternating rounds
- * within one run, so the ratio compares like with like. Prints req/s and latency medians.
- *
- *   npm run bench -- --rounds 3 --duration 5 --connections 50
+ * `npm run bench`: saturation rounds against the direct backend, switchyard and the baseline
+ * proxies; a fixed-rate latency run; memory with many keep-alive connections. Or, with
+ * `--soak 10m`, only the soak. bench/README.md describes the flags, the process layout and the
+ * output; results go to bench/results/.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import autocannon from "autocannon";
+import { ChildProcesses } from "./child-processes.ts";
+import { detectCpuLayout } from "./cpu-layout.ts";
+import { runFixedRate, type FixedRateResult } from "./fixed-rate.ts";
+import { describeMachine, roundedLoad } from "./machine.ts";
+import { measureMemory, type MemoryResult } from "./memory.ts";
+import { parseBenchOptions, type BenchOptions } from "./options.ts";
+import { soakMarkdown, suiteMarkdown } from "./report.ts";
+import {
+  RESULTS_SCHEMA_VERSION,
+  writeResults,
+  type RunSettings,
+  type Skipped,
+  type SuiteResults,
+} from "./results.ts";
+import { runSaturation } from "./saturation.ts";
+import { runSoak } from "./soak.ts";
+import {
+  startBackend,
+  startTarget,
+  type BenchContext,
+  type RunningServer,
+  type SkippedTarget,
+} from "./targets.ts";
 
-interface RoundResult {
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
+const MEMORY_LOAD_MAX_SECONDS = 5;
+const EXIT_USAGE = 2;
+
+function log(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
 }
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: "string", default: "3" },
-    duration: { type: "string", default: "5" },
-    connections: { type: "string", default: "50" },
-  },
-});
-const rounds = Number(values.rounds);
-const durationSeconds = Number(values.duration);
-const connections = Number(values.connections);
+async function main(argv: string[]): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = parseBenchOptions(argv);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT_USAGE;
+  }
+  const layout = detectCpuLayout();
+  const ctx: BenchContext = {
+    children: new ChildProcesses(),
+    layout,
+    dir: mkdtempSync(join(tmpdir(), "switchyard-bench-")),
+  };
+  const stopOnSignal = (): void => {
+    log("interrupted: stopping every process");
+    void cleanUp(ctx).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", stopOnSignal);
+  process.once("SIGTERM", stopOnSignal);
+  try {
+    log(layout.description);
+    const machine = await describeMachine(layout.description);
+    const settings: RunSettings = {
+      args: argv,
+      rounds: options.rounds,
+      durationSeconds: options.durationSeconds,
+      connections: options.connections,
+      backend: options.backend,
+      targets: [...options.targets],
+    };
+    const backend = await startBackend(options.backend, ctx);
+    if (options.soakSeconds !== undefined) {
+      settings.targets = ["switchyard"];
+      const switchyard = await startTarget("switchyard", backend, ctx);
+      if ("reason" in switchyard) throw new Error(switchyard.reason);
+      log(`soak for ${options.soakSeconds} s`);
+      const soak = await runSoak(switchyard, options.soakSeconds, options.connections, layout, log);
+      machine.loadAverageAtEnd = roundedLoad();
+      const results = {
+        schemaVersion: RESULTS_SCHEMA_VERSION,
+        kind: "soak" as const,
+        machine,
+        settings,
+        soak,
+      };
+      const markdown = soakMarkdown(results);
+      process.stdout.write(`\n${markdown}`);
+      log(`wrote ${writeResults(options.outDir, "soak", results, markdown).join(" and ")}`);
+      return 0;
+    }
 
-const children: ChildProcess[] = [];
+    const running: RunningServer[] = [];
+    const skipped: SkippedTarget[] = [];
+    for (const name of options.targets) {
+      const started = await startTarget(name, backend, ctx);
+      if ("reason" in started) {
+        log(`skipping ${name}: ${started.reason}`);
+        skipped.push(started);
+      } else {
+        running.push(started);
+      }
+    }
+    const saturation = await runSaturation(running, options, layout, log);
+    const switchyard = running.find((target) => target.name === "switchyard");
+    const switchyardRps = saturation.find((t) => t.name === "switchyard")?.requestsPerSecond;
 
-async function main(): Promise<void> {
-  const backendPort = await startChild(["bench/backend.ts", "0"], /^(\d+)$/m);
-  const proxyPort = 18080 + Math.floor(Math.random() * 1000);
-  const dir = mkdtempSync(join(tmpdir(), "switchyard-bench-"));
-  const configFile = join(dir, "bench.yaml");
-  writeFileSync(
-    configFile,
-    [
-      "listen: { proxy: 127.0.0.1:" + String(proxyPort) + ", admin: 127.0.0.1:0 }",
-      "upstreams:",
-      `  stable: { endpoints: [http://127.0.0.1:${backendPort}] }`,
-      `  canary: { endpoints: [http://127.0.0.1:${backendPort}] }`,
-      "routes:",
-      "  - name: web",
-      "    split: { stable: 90, canary: 10 }",
-      "    rules: [{ match: { headers: { x-canary: always } }, to: canary }]",
-      "",
-    ].join("\n"),
-  );
-  await startChild(["src/cli/main.ts", "serve", "--config", configFile], /proxy listening/, {
-    SWITCHYARD_LOG_LEVEL: "info",
-  });
-
-  const targets = [
-    { name: "direct backend", url: `http://127.0.0.1:${backendPort}/` },
-    { name: "switchyard", url: `http://127.0.0.1:${proxyPort}/` },
-  ];
-  const results = new Map<string, RoundResult[]>(targets.map((t) => [t.name, []]));
-  for (const target of targets) await measure(target.url, 1); // warm-up
-  for (let round = 1; round <= rounds; round++) {
-    for (const target of targets) {
-      const result = await measure(target.url, durationSeconds);
-      results.get(target.name)?.push(result);
-      process.stderr.write(
-        `round ${round} ${target.name}: ${result.requestsPerSecond.toFixed(0)} req/s\n`,
+    let fixedRate: FixedRateResult | Skipped;
+    if (!options.isFixedRate) fixedRate = { skipped: "--no-fixed-rate" };
+    else if (switchyard === undefined) fixedRate = { skipped: "switchyard was not among --only" };
+    else {
+      const ratePerSecond = options.fixedRatePerSecond ?? Math.round((switchyardRps ?? 0) / 2);
+      fixedRate = await runFixedRate(
+        { ...backend, name: "direct" },
+        switchyard,
+        {
+          ratePerSecond: Math.max(1, ratePerSecond),
+          rateSource:
+            options.fixedRatePerSecond === undefined ? "half of switchyard's saturation" : "--rate",
+          durationSeconds: options.durationSeconds,
+          connections: options.connections,
+          rounds: options.rounds,
+        },
+        layout,
+        log,
       );
     }
-  }
-  const direct = median((results.get("direct backend") ?? []).map((r) => r.requestsPerSecond));
-  process.stdout.write(
-    `\n${connections} connections, ${durationSeconds}s x ${rounds} rounds, medians\n\n`,
-  );
-  process.stdout.write("| target | req/s | p50 ms | p99 ms | errors | ratio to direct |\n");
-  process.stdout.write("|---|---:|---:|---:|---:|---:|\n");
-  for (const [name, list] of results) {
-    const rps = median(list.map((r) => r.requestsPerSecond));
-    process.stdout.write(
-      `| ${name} | ${rps.toFixed(0)} | ${median(list.map((r) => r.p50Ms)).toFixed(2)} | ` +
-        `${median(list.map((r) => r.p99Ms)).toFixed(2)} | ${list.reduce((s, r) => s + r.errors, 0)} | ` +
-        `${(rps / direct).toFixed(3)} |\n`,
-    );
-  }
-}
 
-function measure(url: string, seconds: number): Promise<RoundResult> {
-  return new Promise((resolve, reject) => {
-    autocannon({ url, connections, duration: seconds, pipelining: 1 }, (error, result) => {
-      if (error !== null && error !== undefined) {
-        reject(error instanceof Error ? error : new Error(String(error)));
-        return;
+    let memory: SuiteResults["memory"];
+    const proxies = running.filter((target) => target.isProxy);
+    if (!options.isMemory) memory = { skipped: "--no-memory" };
+    else if (proxies.length === 0) memory = { skipped: "no proxy among --only" };
+    else {
+      const loadSeconds = Math.min(MEMORY_LOAD_MAX_SECONDS, options.durationSeconds);
+      const targets: MemoryResult[] = [];
+      for (const target of proxies) {
+        log(`memory ${target.name} with ${options.memoryConnections} connections`);
+        targets.push(await measureMemory(target, options.memoryConnections, loadSeconds, layout));
       }
-      resolve({
-        requestsPerSecond: result.requests.average,
-        p50Ms: result.latency.p50,
-        p99Ms: result.latency.p99,
-        errors: result.errors + result.non2xx,
-      });
-    });
-  });
+      memory = {
+        connections: options.memoryConnections,
+        loadSeconds,
+        targets,
+      };
+    }
+
+    machine.loadAverageAtEnd = roundedLoad();
+    const results: SuiteResults = {
+      schemaVersion: RESULTS_SCHEMA_VERSION,
+      kind: "suite",
+      machine,
+      settings,
+      saturation: { targets: saturation, skipped },
+      fixedRate,
+      memory,
+    };
+    const markdown = suiteMarkdown(results);
+    process.stdout.write(`\n${markdown}`);
+    log(`wrote ${writeResults(options.outDir, "latest", results, markdown).join(" and ")}`);
+    return 0;
+  } finally {
+    await cleanUp(ctx);
+  }
 }
 
-function startChild(
-  args: string[],
-  ready: RegExp,
-  env: Record<string, string> = {},
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, ...env },
-    });
-    children.push(child);
-    let seen = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      seen += chunk.toString();
-      const found = ready.exec(seen);
-      if (found) resolve(found[1] ?? "");
-    });
-    child.once("exit", (code) => {
-      reject(new Error(`${args.join(" ")} exited with ${String(code)}`));
-    });
-  });
+async function cleanUp(ctx: BenchContext): Promise<void> {
+  await ctx.children.stopAll();
+  rmSync(ctx.dir, { recursive: true, force: true });
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? 0)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-main()
-  .catch((error: unknown) => {
-    process.stderr.write(`bench: ${String(error)}\n`);
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    log(`failed: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
-  })
-  .finally(() => {
-    for (const child of children) child.kill("SIGTERM");
-  });
+  },
+);

@@ -1,4 +1,4 @@
-/** Micro-benchmarks of the routing hot path: route match and the upstream pick. */
+/** Micro-benchmarks of the routing hot path: route match, rule match and the upstream pick. */
 import { test } from "vitest";
 import { configSchema } from "../../src/config/schema.ts";
 import { compileRouteTable } from "../../src/routing/route-table.ts";
@@ -41,6 +41,10 @@ const plainRequest = {
   headers: { host: "shop.example.com", accept: "*/*", cookie: "theme=dark; session=abc123" },
   rawQuery: "page=2&sort=price",
 };
+const canaryRequest = {
+  headers: { host: "shop.example.com", accept: "*/*", "x-canary": "always" },
+  rawQuery: "",
+};
 const stickyRequest = {
   headers: { cookie: "theme=dark; sy_id=3f1c2a9e-5b7d-4c1e-9a2b-8d6f0e4c7b1a" },
   rawQuery: "",
@@ -54,6 +58,9 @@ test("routing hot path", async ({ bench }) => {
     }),
     bench("pick: 3 rules miss, random split", () => {
       sink = web.pickUpstream(plainRequest, Math.random).upstream;
+    }),
+    bench("pick: first rule (header) hits", () => {
+      sink = web.pickUpstream(canaryRequest, Math.random).upstream;
     }),
     bench("pick: sticky cookie", () => {
       sink = sticky.pickUpstream(stickyRequest, Math.random).upstream;

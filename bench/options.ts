@@ -1,0 +1,124 @@
+/** The `npm run bench` flags, parsed and checked; bench/README.md lists them. */
+import { parseArgs } from "node:util";
+
+export const TARGET_NAMES = [
+  "direct",
+  "switchyard",
+  "undici-forwarder",
+  "http-proxy-3",
+  "nginx",
+  "haproxy",
+] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
+export const BACKEND_KINDS = ["node", "nginx"] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
+
+export interface BenchOptions {
+  rounds: number;
+  durationSeconds: number;
+  connections: number;
+  targets: readonly TargetName[];
+  backend: BackendKind;
+  isFixedRate: boolean;
+  /** Requests per second for the fixed-rate run; undefined: half of switchyard's saturation. */
+  fixedRatePerSecond: number | undefined;
+  isMemory: boolean;
+  memoryConnections: number;
+  /** Soak mode when set: only the soak runs, for this long. */
+  soakSeconds: number | undefined;
+  /** Where latest.{md,json} (or soak.{md,json}) go. */
+  outDir: string;
+}
+
+export const USAGE = `npm run bench -- [flags]
+  --rounds N            alternating saturation rounds (default 3)
+  --duration S          seconds per round and per fixed-rate run (default 10)
+  --connections N       keep-alive connections of the load generator (default 50)
+  --only a,b            targets to run: ${TARGET_NAMES.join(", ")} (default all)
+  --backend KIND        node (default) or nginx
+  --rate N              fixed-rate requests/s (default: half of switchyard's saturation)
+  --no-fixed-rate       skip the fixed-rate latency run
+  --no-memory           skip the memory measurement
+  --memory-connections N  held keep-alive connections for the memory run (default 1000)
+  --soak DURATION       soak mode only, e.g. 10m, 90s, 1h: RSS and heap slope under load
+  --out DIR             results directory (default bench/results)`;
+
+/** Parses argv (without the node and script paths); throws an Error with a usage hint. */
+export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    allowNegative: true,
+    options: {
+      rounds: { type: "string", default: "3" },
+      duration: { type: "string", default: "10" },
+      connections: { type: "string", default: "50" },
+      only: { type: "string" },
+      backend: { type: "string", default: "node" },
+      rate: { type: "string" },
+      "fixed-rate": { type: "boolean", default: true },
+      memory: { type: "boolean", default: true },
+      "memory-connections": { type: "string", default: "1000" },
+      soak: { type: "string" },
+      out: { type: "string", default: "bench/results" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) throw new Error(USAGE);
+  const backend = values.backend;
+  if (!isOneOf(BACKEND_KINDS, backend)) {
+    throw new Error(`--backend takes ${BACKEND_KINDS.join(" or ")}, got "${backend}"`);
+  }
+  return {
+    rounds: positiveInteger("--rounds", values.rounds),
+    durationSeconds: positiveInteger("--duration", values.duration),
+    connections: positiveInteger("--connections", values.connections),
+    targets: values.only === undefined ? TARGET_NAMES : parseTargets(values.only),
+    backend,
+    isFixedRate: values["fixed-rate"],
+    fixedRatePerSecond:
+      values.rate === undefined ? undefined : positiveInteger("--rate", values.rate),
+    isMemory: values.memory,
+    memoryConnections: positiveInteger("--memory-connections", values["memory-connections"]),
+    soakSeconds: values.soak === undefined ? undefined : parseDurationSeconds(values.soak),
+    outDir: values.out,
+  };
+}
+
+function parseTargets(list: string): TargetName[] {
+  const names = list
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
+  const targets: TargetName[] = [];
+  for (const name of names) {
+    if (!isOneOf(TARGET_NAMES, name)) {
+      throw new Error(`--only: unknown target "${name}"; known: ${TARGET_NAMES.join(", ")}`);
+    }
+    targets.push(name);
+  }
+  if (targets.length === 0) throw new Error("--only names no target");
+  return targets;
+}
+
+/** "10m", "90s", "1h" or plain seconds. */
+export function parseDurationSeconds(text: string): number {
+  const found = /^(\d+)(s|m|h)?$/.exec(text.trim());
+  if (found === null) throw new Error(`--soak takes a duration like 10m, 90s or 1h, got "${text}"`);
+  const amount = Number(found[1]);
+  const unitSeconds = found[2] === "h" ? 3600 : found[2] === "m" ? 60 : 1;
+  if (amount === 0) throw new Error("--soak must be longer than zero");
+  return amount * unitSeconds;
+}
+
+function positiveInteger(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(`${flag} takes a positive whole number, got "${text}"`);
+  }
+  return value;
+}
+
+function isOneOf<T extends string>(list: readonly T[], value: string): value is T {
+  return (list as readonly string[]).includes(value);
+}

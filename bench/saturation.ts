@@ -1,0 +1,125 @@
+/**
+ * Saturation: closed-loop rounds against every target, alternating within one run (round r
+ * starts one target later than round r-1), so slow drift on the machine hits every target
+ * alike. Per target: the median of the rounds' req/s, p50 and p99, and its ratios.
+ */
+import { runAutocannon, type LoadResult } from "./autocannon-run.ts";
+import type { CpuLayout } from "./cpu-layout.ts";
+import { sleep } from "./loopback.ts";
+import { median } from "./stats.ts";
+import type { RunningServer } from "./targets.ts";
+
+const WARMUP_SECONDS = 2;
+const PAUSE_BETWEEN_RUNS_MS = 500;
+
+export interface RoundRecord extends LoadResult {
+  round: number;
+}
+
+export interface TargetSummary {
+  name: string;
+  /** Medians over the rounds. */
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Summed over the rounds. */
+  errors: number;
+  /** This target's req/s divided by switchyard's (null when switchyard did not run). */
+  ratioToSwitchyard: number | null;
+  /** This target's req/s divided by the direct backend's (null when direct did not run). */
+  ratioToDirect: number | null;
+  /** Median CPU of the process under test, in % of one core. */
+  processCpuPercent: number | null;
+  /**
+   * Median CPU time of the process under test per request, in microseconds: its cost per
+   * request whether or not it was the bottleneck.
+   */
+  cpuMicrosPerRequest: number | null;
+  /** Median busy share of the load core and of the proxy core, 0..100. */
+  loadCoreBusyPercent: number | null;
+  proxyCoreBusyPercent: number | null;
+  rounds: RoundRecord[];
+}
+
+export interface SaturationSettings {
+  rounds: number;
+  durationSeconds: number;
+  connections: number;
+}
+
+export async function runSaturation(
+  targets: readonly RunningServer[],
+  settings: SaturationSettings,
+  layout: CpuLayout,
+  log: (line: string) => void,
+): Promise<TargetSummary[]> {
+  const load = (target: RunningServer, seconds: number): Promise<LoadResult> =>
+    runAutocannon(
+      { url: target.url, connections: settings.connections, durationSeconds: seconds },
+      layout,
+      target.pid,
+    );
+  for (const target of targets) {
+    log(`warm-up ${target.name}`);
+    await load(target, Math.min(WARMUP_SECONDS, settings.durationSeconds));
+    await sleep(PAUSE_BETWEEN_RUNS_MS);
+  }
+  const records = new Map<string, RoundRecord[]>(targets.map((target) => [target.name, []]));
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (let k = 0; k < targets.length; k++) {
+      const target = targets[(round - 1 + k) % targets.length];
+      if (target === undefined) continue;
+      const result = await load(target, settings.durationSeconds);
+      records.get(target.name)?.push({ round, ...result });
+      log(
+        `round ${round}/${settings.rounds} ${target.name}: ${result.requestsPerSecond.toFixed(0)} req/s, ` +
+          `p99 ${result.p99Ms} ms, errors ${result.errors}`,
+      );
+      await sleep(PAUSE_BETWEEN_RUNS_MS);
+    }
+  }
+  return summarise(targets, records, layout);
+}
+
+function summarise(
+  targets: readonly RunningServer[],
+  records: Map<string, RoundRecord[]>,
+  layout: CpuLayout,
+): TargetSummary[] {
+  const summaries = targets.map((target): TargetSummary => {
+    const rounds = records.get(target.name) ?? [];
+    const core = (cpu: number | undefined): number | null =>
+      cpu === undefined ? null : median(rounds.map((r) => r.cpu.coreBusyPercent[cpu] ?? 0));
+    const processCpu = rounds.map((r) => r.cpu.processPercent);
+    const cpuPerRequest = rounds.map((r) => r.cpuMicrosPerRequest);
+    return {
+      name: target.name,
+      requestsPerSecond: median(rounds.map((r) => r.requestsPerSecond)),
+      p50Ms: median(rounds.map((r) => r.p50Ms)),
+      p99Ms: median(rounds.map((r) => r.p99Ms)),
+      errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+      ratioToSwitchyard: null,
+      ratioToDirect: null,
+      processCpuPercent: processCpu.every((value) => value !== undefined)
+        ? median(processCpu)
+        : null,
+      cpuMicrosPerRequest: cpuPerRequest.every((value) => value !== undefined)
+        ? median(cpuPerRequest)
+        : null,
+      loadCoreBusyPercent: core(layout.loadCore),
+      proxyCoreBusyPercent: core(layout.proxyCore),
+      rounds,
+    };
+  });
+  const switchyard = summaries.find((s) => s.name === "switchyard")?.requestsPerSecond;
+  const direct = summaries.find((s) => s.name === "direct")?.requestsPerSecond;
+  for (const summary of summaries) {
+    summary.ratioToSwitchyard = ratio(summary.requestsPerSecond, switchyard);
+    summary.ratioToDirect = ratio(summary.requestsPerSecond, direct);
+  }
+  return summaries;
+}
+
+function ratio(value: number, base: number | undefined): number | null {
+  return base === undefined || base <= 0 ? null : value / base;
+}

@@ -1,0 +1,40 @@
+/**
+ * switchyard's bench config: what a migration in progress looks like. Two upstreams split
+ * 90/10 (both on the bench backend), a header rule checked on every request, active health
+ * checks every 5 s; breakers, outlier detection and metrics are always on.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface SwitchyardPorts {
+  proxyPort: number;
+  adminPort: number;
+  backendPort: number;
+}
+
+/** Writes the config into `dir` and returns its path. */
+export function writeSwitchyardConfig(dir: string, ports: SwitchyardPorts): string {
+  const backend = `http://127.0.0.1:${ports.backendPort}`;
+  const upstream = (name: string): string[] => [
+    `  ${name}:`,
+    `    endpoints: [${backend}]`,
+    "    healthCheck: { path: /health, interval: 5s }",
+  ];
+  const file = join(dir, "switchyard.yaml");
+  writeFileSync(
+    file,
+    [
+      `listen: { proxy: 127.0.0.1:${ports.proxyPort}, admin: 127.0.0.1:${ports.adminPort} }`,
+      "upstreams:",
+      ...upstream("stable"),
+      ...upstream("canary"),
+      "routes:",
+      "  - name: web",
+      "    split: { stable: 90, canary: 10 }",
+      "    rules:",
+      "      - { match: { headers: { x-canary: always } }, to: canary }",
+      "",
+    ].join("\n"),
+  );
+  return file;
+}

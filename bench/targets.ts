@@ -1,0 +1,132 @@
+/**
+ * Starting what the bench measures: the backend, and each target in front of it (the backend
+ * itself as "direct", switchyard, the baseline proxies). A baseline whose binary is missing is
+ * skipped with a reason instead of failing the run.
+ */
+import { join } from "node:path";
+import { haproxyVersion, writeHaproxyConfig } from "./baselines/haproxy.ts";
+import { nginxVersion, writeNginxBackendConfig, writeNginxProxyConfig } from "./baselines/nginx.ts";
+import type { ChildProcesses, StartedProcess } from "./child-processes.ts";
+import type { CpuLayout } from "./cpu-layout.ts";
+import { freePort, LOOPBACK, waitForOk } from "./loopback.ts";
+import { requestMemorySample, type MemorySample } from "./memory-sample.ts";
+import type { BackendKind, TargetName } from "./options.ts";
+import { writeSwitchyardConfig } from "./switchyard-config.ts";
+
+const READY_TIMEOUT_MS = 20_000;
+const BENCH_DIR = import.meta.dirname;
+
+export interface BenchContext {
+  children: ChildProcesses;
+  layout: CpuLayout;
+  /** Temp dir for generated configs, pid files and logs. */
+  dir: string;
+}
+
+export interface RunningServer {
+  name: string;
+  url: string;
+  port: number;
+  /** The process doing the work: pinned, and read for RSS and CPU time. */
+  pid: number;
+  started: StartedProcess;
+  isProxy: boolean;
+  /** switchyard only: RSS and heap after a full GC, from inside the process. */
+  sampleMemory: (() => Promise<MemorySample>) | undefined;
+}
+
+export interface SkippedTarget {
+  name: TargetName;
+  reason: string;
+}
+
+export async function startBackend(kind: BackendKind, ctx: BenchContext): Promise<RunningServer> {
+  const port = await freePort();
+  if (kind === "nginx") {
+    if (nginxVersion() === undefined) throw new Error("--backend nginx: nginx is not installed");
+    const command = writeNginxBackendConfig({ name: "backend", dir: ctx.dir, port });
+    return ready(ctx, "backend", port, false, command, "load");
+  }
+  const command: [string, string[]] = [
+    process.execPath,
+    [join(BENCH_DIR, "backend.ts"), `${port}`],
+  ];
+  return ready(ctx, "backend", port, false, command, "load");
+}
+
+/** Starts `name` in front of `backend`, or says why it cannot run here. */
+export async function startTarget(
+  name: TargetName,
+  backend: RunningServer,
+  ctx: BenchContext,
+): Promise<RunningServer | SkippedTarget> {
+  const backendOrigin = `http://${LOOPBACK}:${backend.port}`;
+  switch (name) {
+    case "direct":
+      return { ...backend, name: "direct" };
+    case "switchyard":
+      return startSwitchyard(backend.port, ctx);
+    case "undici-forwarder":
+    case "http-proxy-3": {
+      const port = await freePort();
+      const script = join(BENCH_DIR, "baselines", `${name}.ts`);
+      return ready(ctx, name, port, true, [process.execPath, [script, `${port}`, backendOrigin]]);
+    }
+    case "nginx": {
+      if (nginxVersion() === undefined) return { name, reason: "nginx is not installed" };
+      const port = await freePort();
+      const command = writeNginxProxyConfig({ name: "proxy", dir: ctx.dir, port }, backend.port);
+      return ready(ctx, name, port, true, command);
+    }
+    case "haproxy": {
+      if (haproxyVersion() === undefined) return { name, reason: "haproxy is not installed" };
+      const port = await freePort();
+      return ready(ctx, name, port, true, writeHaproxyConfig(ctx.dir, port, backend.port));
+    }
+  }
+}
+
+async function startSwitchyard(backendPort: number, ctx: BenchContext): Promise<RunningServer> {
+  const proxyPort = await freePort();
+  const adminPort = await freePort();
+  const config = writeSwitchyardConfig(ctx.dir, { proxyPort, adminPort, backendPort });
+  const started = ctx.children.start(
+    "switchyard",
+    ctx.layout.wrap("proxy", process.execPath, [
+      "--expose-gc",
+      join(BENCH_DIR, "proxy-with-gc.ts"),
+      "serve",
+      "--config",
+      config,
+    ]),
+    { env: { SWITCHYARD_LOG_LEVEL: "warn" }, hasIpc: true },
+  );
+  const describe = (): string => started.output();
+  // Ready means the first health round is done, so no request meets an unknown endpoint.
+  await waitForOk(`http://${LOOPBACK}:${adminPort}/readyz`, READY_TIMEOUT_MS, describe);
+  const url = `http://${LOOPBACK}:${proxyPort}/`;
+  await waitForOk(url, READY_TIMEOUT_MS, describe);
+  return {
+    name: "switchyard",
+    url,
+    port: proxyPort,
+    pid: started.pid,
+    started,
+    isProxy: true,
+    sampleMemory: () => requestMemorySample(started.child),
+  };
+}
+
+async function ready(
+  ctx: BenchContext,
+  name: string,
+  port: number,
+  isProxy: boolean,
+  command: [string, string[]],
+  role: "load" | "proxy" = "proxy",
+): Promise<RunningServer> {
+  const started = ctx.children.start(name, ctx.layout.wrap(role, ...command));
+  const url = `http://${LOOPBACK}:${port}/`;
+  await waitForOk(url, READY_TIMEOUT_MS, () => `${name}: ${started.output()}`);
+  return { name, url, port, pid: started.pid, started, isProxy, sampleMemory: undefined };
+}

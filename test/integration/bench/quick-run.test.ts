@@ -1,0 +1,112 @@
+/**
+ * SLOW (about 20 s, two short load runs): `npm run bench` in its quickest mode against direct
+ * and switchyard, so the bench keeps working as the code and the config schema change. Checks
+ * what was written and its shape, never a timing: benchmarks are run, not asserted.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const REPO_ROOT = join(import.meta.dirname, "../../..");
+const RUN_TIMEOUT_MS = 90_000;
+
+interface RunOutcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runBench(args: string[]): Promise<RunOutcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, "bench/run.ts"), ...args], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGINT"), RUN_TIMEOUT_MS - 5000);
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("npm run bench, quickest mode", () => {
+  let outDir: string;
+  let outcome: RunOutcome;
+
+  beforeAll(async () => {
+    outDir = await mkdtemp(join(tmpdir(), "switchyard-bench-test-"));
+    outcome = await runBench([
+      "--only",
+      "direct,switchyard",
+      "--rounds",
+      "1",
+      "--duration",
+      "1",
+      "--rate",
+      "100",
+      "--memory-connections",
+      "20",
+      "--out",
+      outDir,
+    ]);
+  }, RUN_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await rm(outDir, { recursive: true, force: true });
+  });
+
+  it("exits 0, prints the table and writes latest.md and latest.json", async () => {
+    expect(outcome.stderr).not.toMatch(/bench: failed/);
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toMatch(/^\| switchyard \| [\d,]+ \|/m);
+    const markdown = await readFile(join(outDir, "latest.md"), "utf8");
+    expect(markdown).toBe(outcome.stdout.replace(/^\n/, ""));
+  });
+
+  it("writes every section with the documented fields", async () => {
+    const results = JSON.parse(await readFile(join(outDir, "latest.json"), "utf8")) as {
+      schemaVersion: number;
+      kind: string;
+      machine: Record<string, unknown>;
+      settings: { rounds: number; targets: string[] };
+      saturation: { targets: Record<string, unknown>[]; skipped: unknown[] };
+      fixedRate: { ratePerSecond: number; targets: Record<string, unknown>[] };
+      memory: { connections: number; targets: Record<string, unknown>[] };
+    };
+    expect(results).toMatchObject({ schemaVersion: 1, kind: "suite" });
+    expect(Object.keys(results.machine)).toEqual(
+      expect.arrayContaining(["cpuModel", "logicalCores", "node", "cpuLayout", "startedAt"]),
+    );
+    expect(results.settings).toMatchObject({ rounds: 1, targets: ["direct", "switchyard"] });
+
+    const [direct, switchyard] = results.saturation.targets;
+    expect(direct).toMatchObject({ name: "direct", errors: 0, ratioToDirect: 1 });
+    expect(switchyard).toMatchObject({ name: "switchyard", errors: 0, ratioToSwitchyard: 1 });
+    for (const target of results.saturation.targets) {
+      expect(target.requestsPerSecond).toBeGreaterThan(0);
+      expect(target.rounds).toHaveLength(1);
+      expect(typeof target.p99Ms).toBe("number");
+    }
+
+    expect(results.fixedRate.ratePerSecond).toBe(100);
+    expect(results.fixedRate.targets.map((t) => t.name)).toEqual(["direct", "switchyard"]);
+    for (const target of results.fixedRate.targets) {
+      expect(target).toMatchObject({ errors: 0 });
+      expect(typeof target.p50Ms).toBe("number");
+    }
+    expect(results.fixedRate).toHaveProperty("addedP99Ms");
+
+    expect(results.memory.connections).toBe(20);
+    expect(results.memory.targets).toHaveLength(1);
+    expect(results.memory.targets[0]).toMatchObject({ name: "switchyard", heldConnections: 20 });
+    expect(results.memory.targets[0]?.heldHeapUsedMb).toBeGreaterThan(0);
+  });
+});
