@@ -33,6 +33,7 @@ import {
 import type { WebhookPayload } from "./webhooks.ts";
 
 export const TICK_MS = 1000;
+const TIMER_SLACK_MS = 50;
 
 export interface SplitWriter {
   changeSplit(
@@ -119,7 +120,9 @@ export class RolloutController implements RolloutView {
           { route: route.name, phase: rollout.phase, stepPercent: stepPercentOf(rollout) },
           "rollout resumed where it was, with a fresh window",
         );
-        this.applyWeights(rollout, "rollout");
+        // A paused or finished rollout no longer owns the split: the saved one (maybe an
+        // operator's) stands.
+        if (isRunning(rollout.phase)) this.applyWeights(rollout, "rollout");
         this.reportPhase(rollout);
       } else {
         this.begin(route.name, policy, "file");
@@ -163,7 +166,7 @@ export class RolloutController implements RolloutView {
         previousPolicy === undefined || policyHash(previousPolicy) !== policyHash(policy);
       if (isNewOrChanged) {
         this.begin(route.name, policy, "file");
-      } else if (rollout !== undefined && !isFinished(rollout.phase)) {
+      } else if (rollout !== undefined && isRunning(rollout.phase)) {
         // The file may have changed the route's split under a running rollout: its step stands.
         this.applyWeights(rollout, "rollout");
       }
@@ -281,8 +284,8 @@ export class RolloutController implements RolloutView {
   tick(): void {
     const now = this.o.clock.now();
     for (const rollout of this.rollouts.values()) {
-      if (rollout.phase !== "progressing") continue;
-      const stats = this.o.stats.forRoute(rollout.route, now);
+      if (!isRunning(rollout.phase)) continue;
+      const stats = wholeWindows(this.o.stats.forRoute(rollout.route, now));
       const input = {
         policy: rollout.policy,
         progress: {
@@ -292,9 +295,16 @@ export class RolloutController implements RolloutView {
         },
         stats,
       };
-      if (now - rollout.intervalStartedMs >= rollout.policy.interval) {
+      // Timers fire on the event loop's clock, a fraction of a millisecond before
+      // performance.now() shows the full period: a little slack keeps an interval end from
+      // slipping to the next tick.
+      const isIntervalEnd =
+        rollout.phase === "progressing" &&
+        now - rollout.intervalStartedMs >= rollout.policy.interval - TIMER_SLACK_MS;
+      if (isIntervalEnd) {
         this.applyDecision(rollout, decideAtIntervalEnd(input), now);
       } else {
+        // Waiting for approval still carries target traffic: a decisive failure rolls back.
         const fast = decideFastRollback(input);
         if (fast !== undefined) this.applyDecision(rollout, fast, now);
       }
@@ -316,7 +326,7 @@ export class RolloutController implements RolloutView {
       at: new Date(this.o.clock.wallNow()).toISOString(),
       verdict: decision.verdict,
       reason: decision.reason,
-      stepPercent: stepPercentOf(rollout),
+      stepPercent: targetPercentOf(rollout),
       isFast: decision.isFast,
       metrics: decision.metrics,
     };
@@ -329,7 +339,7 @@ export class RolloutController implements RolloutView {
       reason: decision.reason,
       isFast: decision.isFast,
       phase: rollout.phase,
-      stepPercent: stepPercentOf(rollout),
+      stepPercent: targetPercentOf(rollout),
       failures: rollout.failures,
       metrics: decision.metrics,
       checks: decision.checks,
@@ -390,7 +400,7 @@ export class RolloutController implements RolloutView {
       route: rollout.route,
       actor,
       phase: rollout.phase,
-      stepPercent: stepPercentOf(rollout),
+      stepPercent: targetPercentOf(rollout),
       reason,
     });
     this.reportPhase(rollout);
@@ -434,7 +444,7 @@ export class RolloutController implements RolloutView {
       event,
       route: rollout.route,
       phase: rollout.phase,
-      stepPercent: stepPercentOf(rollout),
+      stepPercent: targetPercentOf(rollout),
       split: {
         [rollout.policy.baseline]: round2(100 - targetPercent),
         [rollout.policy.target]: targetPercent,
@@ -459,6 +469,18 @@ export class RolloutController implements RolloutView {
       `cannot ${action} the rollout on route "${rollout.route}" while it is ${rollout.phase}`,
     );
   }
+}
+
+/**
+ * Window statistics sum whole seconds, the current partial one included, and the ticker runs
+ * at a fixed phase within the second: asking for one second more makes a window cover at least
+ * its length (and at most a second more) whatever that phase, instead of as little as a few
+ * milliseconds of the current second for a 1 s interval.
+ */
+function wholeWindows(stats: StatsSource): StatsSource {
+  return {
+    summarize: (upstream, windowMs) => stats.summarize(upstream, windowMs + 999),
+  };
 }
 
 function isFinished(phase: RolloutPhase): boolean {

@@ -57,7 +57,8 @@ export function statusOf(rollout: RouteRollout): RolloutStatus {
     target: rollout.policy.target,
     baseline: rollout.policy.baseline,
     stepIndex: rollout.stepIndex,
-    stepPercent: stepPercentOf(rollout),
+    // The target's share now: 100 once promoted, 0 once rolled back.
+    stepPercent: targetPercentOf(rollout),
     failures: rollout.failures,
     lastDecision: last === undefined ? null : { ...last },
   };

@@ -67,6 +67,19 @@ export class WindowSeries {
   }
 
   /**
+   * A request meant for this upstream that it could not take (breaker open, no available
+   * endpoint, so another upstream served it): a failure with no latency of its own.
+   */
+  recordUnserved(nowMs: number): void {
+    const second = secondOf(nowMs);
+    if (second > this.currentSecond) this.startSecond(second);
+    if (nowMs > this.lastRecordMs) this.lastRecordMs = nowMs;
+    const slot = this.currentSlot;
+    this.ring.requests[slot] = (this.ring.requests[slot] ?? 0) + 1;
+    this.ring.failures[slot] = (this.ring.failures[slot] ?? 0) + 1;
+  }
+
+  /**
    * Adds the `slotCount` seconds ending at `lastSecond` (inclusive) to `into`; seconds outside
    * the ring or before the cut are left out.
    */

@@ -75,6 +75,10 @@ export class WindowStats implements ProxyRecorder {
     isFailure: boolean,
     nowMs: number,
   ): void {
+    this.seriesOf(route, upstream).record(durationMs, isFailure, nowMs);
+  }
+
+  private seriesOf(route: string, upstream: string): WindowSeries {
     let byUpstream = this.routes.get(route);
     if (byUpstream === undefined) {
       byUpstream = new Map();
@@ -85,7 +89,7 @@ export class WindowStats implements ProxyRecorder {
       series = new WindowSeries(this.ringSize);
       byUpstream.set(upstream, series);
     }
-    series.record(durationMs, isFailure, nowMs);
+    return series;
   }
 
   /** The last ceil(windowMs / 1000) seconds up to `nowMs` (at most the ring) of one series. */
@@ -97,13 +101,16 @@ export class WindowStats implements ProxyRecorder {
     const series = this.routes.get(route)?.get(upstream);
     series?.addWindow(secondOf(nowMs), Math.max(1, Math.ceil(windowMs / 1000)), totals);
     const { requests, failures, counts } = totals;
+    // Unserved requests count as failures but have no latency: percentiles use timed ones.
+    let timed = 0;
+    for (const count of counts) timed += count;
     return {
       requests,
       failures,
       errorRate: requests > 0 ? failures / requests : 0,
-      latencyP50Ms: valueAtQuantile(counts, requests, 0.5),
-      latencyP95Ms: valueAtQuantile(counts, requests, 0.95),
-      latencyP99Ms: valueAtQuantile(counts, requests, 0.99),
+      latencyP50Ms: valueAtQuantile(counts, timed, 0.5),
+      latencyP95Ms: valueAtQuantile(counts, timed, 0.95),
+      latencyP99Ms: valueAtQuantile(counts, timed, 0.99),
     };
   }
 
@@ -172,8 +179,13 @@ export class WindowStats implements ProxyRecorder {
     // Rollout checks count attempts; see attemptFinished.
   }
 
-  fallback(): void {
-    // Not a window statistic.
+  /**
+   * A request meant for `from` went to `to` because `from` was unavailable (breaker open, no
+   * healthy endpoint): for a rollout that is `from` failing, or a canary whose breaker opened
+   * would look like a canary with no traffic and never be rolled back.
+   */
+  fallback(route: string, from: string): void {
+    this.seriesOf(route, from).recordUnserved(this.clock.now());
   }
 
   retry(): void {

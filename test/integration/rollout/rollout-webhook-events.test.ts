@@ -118,7 +118,8 @@ it("sends advanced, promoted and rolledBack with the decision's numbers", async 
   expect(rolledBack.body).toMatchObject({
     route: "web",
     phase: "rolledBack",
-    stepPercent: 10,
+    // The target's share now: 0 once rolled back.
+    stepPercent: 0,
     split: { stable: 100, canary: 0 },
     reason: expect.stringMatching(/errorRate [\d.]+ > max 0\.05/) as unknown,
   });

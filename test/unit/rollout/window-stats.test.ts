@@ -263,7 +263,6 @@ describe("as a recorder and a stats source", () => {
     });
     window.requestFinished();
     window.retry();
-    window.fallback();
     expect(window.summarize("web", "canary", 1000, 10_500)).toMatchObject({
       requests: 1,
       failures: 1,
@@ -272,5 +271,21 @@ describe("as a recorder and a stats source", () => {
     const source = window.forRoute("web", clock.now());
     expect(source.summarize("stable", 1000)).toMatchObject({ requests: 1, failures: 0 });
     expect(source.summarize("canary", 5000)).toMatchObject({ requests: 1, errorRate: 1 });
+  });
+});
+
+describe("requests an unavailable upstream could not take", () => {
+  it("count as failures of that upstream, with no latency", () => {
+    const clock = new ManualClock(10_000);
+    const window = new WindowStats({ clock, longestWindowMs: 10_000 });
+    window.record("web", "canary", 40, false, clock.now());
+    window.fallback("web", "canary");
+    window.fallback("web", "canary");
+    const summary = window.summarize("web", "canary", 5000, clock.now());
+    expect(summary).toMatchObject({ requests: 3, failures: 2 });
+    // Percentiles come from the one timed request only.
+    expect(summary.latencyP50Ms).toBeGreaterThan(38);
+    expect(summary.latencyP99Ms).toBeLessThan(42);
+    expect(window.summarize("web", "stable", 5000, clock.now()).requests).toBe(0);
   });
 });

@@ -1,0 +1,44 @@
+/**
+ * A failing canary must be rolled back even when its own breaker opens first.
+ * With the default breaker (50% errors over 20 requests) a canary failing 60% of requests is
+ * cut off within half a second; every request meant for it then falls back to stable, so the
+ * canary records no attempts, each later decision is inconclusive ("0 requests to canary"),
+ * and the rollout holds its step (for as long as the breaker keeps failing its trials) instead
+ * of rolling back. So window statistics count each fallback away from the target as its failure.
+ */
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { startDemoBackend, type DemoBackend } from "../../../src/demo/backend.ts";
+import { getStatus } from "../../support/admin-calls.ts";
+import { startPacedLoad } from "../../support/paced-load.ts";
+import { sleep } from "../../support/ports.ts";
+import { canaryRolloutConfig, startRolloutSwitchyard } from "../../support/rollout-switchyard.ts";
+
+let stable: DemoBackend;
+let canary: DemoBackend;
+
+beforeAll(async () => {
+  stable = await startDemoBackend({ name: "stable", version: "1.0.0" });
+  canary = await startDemoBackend({ name: "canary", version: "2.0.0", errorRate: 0.6 });
+});
+
+afterAll(async () => {
+  await stable.close();
+  await canary.close();
+});
+
+it("rolls back a canary whose breaker opened on its failures", async () => {
+  const sy = await startRolloutSwitchyard(
+    canaryRolloutConfig({ stableUrl: stable.url, canaryUrl: canary.url }),
+  );
+  try {
+    const load = startPacedLoad(`${sy.url}/`, { ratePerSecond: 600 });
+    await sleep(5000);
+    await load.stop();
+    const status = await getStatus(sy.adminUrl);
+    expect(status.upstreams.find((u) => u.name === "canary")?.breaker).toBe("open");
+    expect(status.routes[0]?.rollout?.phase).toBe("rolledBack");
+  } finally {
+    await sy.close();
+    await sy.configDir.remove();
+  }
+});

@@ -1,0 +1,92 @@
+/**
+ * Weights an operator sets once a rollout no longer runs stay in force. SPEC 5:
+ * a manual change is refused only while the rollout is progressing or waiting for approval
+ * ("pause it first"), and a finished rollout's split stays "until a config edit changes the
+ * route's split or an operator sets weights". The controller writes its step's weights over
+ * them again: on every reload of an unchanged rollout block while paused
+ * (rollout-controller.ts, configApplied: `!isFinished` -> applyWeights), and at startup for
+ * any saved rollout, paused or finished (initialize -> applyWeights).
+ */
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { startDemoBackend, type DemoBackend } from "../../../src/demo/backend.ts";
+import { adminCall, routeSplit, setWeights } from "../../support/admin-calls.ts";
+import { configText, writeConfigInPlace } from "../../support/file-switchyard.ts";
+import {
+  canaryRolloutConfig,
+  startRolloutSwitchyard,
+  type RolloutSwitchyard,
+} from "../../support/rollout-switchyard.ts";
+
+let stable: DemoBackend;
+let canary: DemoBackend;
+let running: RolloutSwitchyard | undefined;
+
+beforeAll(async () => {
+  stable = await startDemoBackend({ name: "stable", version: "1.0.0" });
+  canary = await startDemoBackend({ name: "canary", version: "2.0.0" });
+});
+
+afterEach(async () => {
+  await running?.close();
+  await running?.configDir.remove();
+  running = undefined;
+});
+
+afterAll(async () => {
+  await stable.close();
+  await canary.close();
+});
+
+function config(requestTimeout = "30s"): Record<string, unknown> {
+  return canaryRolloutConfig({
+    stableUrl: stable.url,
+    canaryUrl: canary.url,
+    top: { state: { file: "./state.json" }, server: { requestTimeout } },
+  });
+}
+
+async function act(sy: RolloutSwitchyard, action: string): Promise<void> {
+  const answer = await adminCall(sy.adminUrl, "POST", `/api/v1/routes/web/rollout/${action}`);
+  expect(answer.status).toBe(200);
+}
+
+async function restart(sy: RolloutSwitchyard): Promise<RolloutSwitchyard> {
+  await sy.close();
+  running = await startRolloutSwitchyard(config(), sy.configDir);
+  return running;
+}
+
+it("a reload while paused keeps the operator's weights", async () => {
+  const sy = (running = await startRolloutSwitchyard(config()));
+  await act(sy, "pause");
+  await setWeights(sy.adminUrl, "web", { stable: 70, canary: 30 });
+  // An edit elsewhere in the file; the rollout block is unchanged.
+  await writeConfigInPlace(sy.configDir.configFile, configText(config("20s")));
+  expect((await adminCall(sy.adminUrl, "POST", "/api/v1/reload")).status).toBe(200);
+  expect(await routeSplit(sy.adminUrl, "web")).toEqual({
+    split: { stable: 70, canary: 30 },
+    splitSource: "admin",
+  });
+});
+
+it("a restart while paused keeps the operator's weights", async () => {
+  const sy = (running = await startRolloutSwitchyard(config()));
+  await act(sy, "pause");
+  await setWeights(sy.adminUrl, "web", { stable: 70, canary: 30 });
+  const after = await restart(sy);
+  expect(await routeSplit(after.adminUrl, "web")).toEqual({
+    split: { stable: 70, canary: 30 },
+    splitSource: "admin",
+  });
+});
+
+it("a restart after a promotion keeps the operator's weights", async () => {
+  const sy = (running = await startRolloutSwitchyard(config()));
+  await act(sy, "promote");
+  await setWeights(sy.adminUrl, "web", { stable: 30, canary: 70 });
+  const after = await restart(sy);
+  expect(await routeSplit(after.adminUrl, "web")).toEqual({
+    split: { stable: 30, canary: 70 },
+    splitSource: "admin",
+  });
+});
