@@ -18,13 +18,17 @@ export class RetryBudget {
   private currentBucket = -1;
   private requestTotal = 0;
   private retryTotal = 0;
+  /** Retries allowed per window whatever the traffic, so a quiet route still retries. */
+  private readonly minRetries: number;
 
   constructor(
     budgetPercent: number,
     windowMs = RETRY_WINDOW_MS,
     bucketCount = RETRY_WINDOW_BUCKETS,
+    minRetries = 0,
   ) {
     this.#budgetPercent = budgetPercent;
+    this.minRetries = minRetries;
     this.bucketMs = Math.max(1, Math.floor(windowMs / bucketCount));
     this.requestsByBucket = new Array<number>(bucketCount).fill(0);
     this.retriesByBucket = new Array<number>(bucketCount).fill(0);
@@ -51,9 +55,13 @@ export class RetryBudget {
     this.retryTotal++;
   }
 
-  /** True while one more retry keeps retries within `budgetPercent` of the window's requests. */
+  /**
+   * True while one more retry keeps retries within `budgetPercent` of the window's requests,
+   * or within `minRetries` (when the budget is not 0).
+   */
   canRetry(nowMs: number): boolean {
     this.advance(nowMs);
+    if (this.#budgetPercent > 0 && this.retryTotal < this.minRetries) return true;
     // Multiplied out rather than divided: exact for whole percentages.
     return (this.retryTotal + 1) * 100 <= this.#budgetPercent * this.requestTotal;
   }

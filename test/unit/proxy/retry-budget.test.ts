@@ -101,3 +101,25 @@ describe("RetryBudget", () => {
     expect(budget.canRetry(1000)).toBe(false);
   });
 });
+
+describe("a minimum number of retries per window", () => {
+  it("lets a quiet route retry up to the minimum, then applies the percentage", () => {
+    const budget = new RetryBudget(20, 10_000, 10, 3);
+    budget.recordRequest(0);
+    for (let i = 0; i < 3; i++) {
+      expect(budget.canRetry(0)).toBe(true);
+      budget.recordRetry(0);
+    }
+    // 20% of 1 request allows none beyond the minimum.
+    expect(budget.canRetry(0)).toBe(false);
+    // 20 more requests: 20% of 21 is 4.2, so one more retry.
+    for (let i = 0; i < 20; i++) budget.recordRequest(0);
+    expect(budget.canRetry(0)).toBe(true);
+  });
+
+  it("gives nothing to a budget of 0", () => {
+    const budget = new RetryBudget(0, 10_000, 10, 3);
+    budget.recordRequest(0);
+    expect(budget.canRetry(0)).toBe(false);
+  });
+});
