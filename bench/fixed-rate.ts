@@ -14,6 +14,7 @@ import type { RunningServer } from "./targets.ts";
 
 const CLIENT_SCRIPT = join(import.meta.dirname, "open-loop-client.ts");
 const PAUSE_BETWEEN_RUNS_MS = 500;
+const BEHIND_SHARE = 0.95;
 
 export interface FixedRateTarget {
   name: string;
@@ -25,6 +26,8 @@ export interface FixedRateTarget {
   serviceP99Ms: number;
   /** Summed over the rounds. */
   errors: number;
+  /** Rounds in which the target answered less than 95% of the rate (it fell behind). */
+  roundsBehind: number;
   rounds: OpenLoopResult[];
 }
 
@@ -64,7 +67,8 @@ export async function runFixedRate(
       results.get(target.name)?.push(result);
       log(
         `fixed rate ${settings.ratePerSecond}/s round ${round}/${settings.rounds} ${target.name}: ` +
-          `p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, errors ${result.errors}`,
+          `p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ` +
+          `answered ${result.achievedRatePerSecond.toFixed(0)}/s, errors ${result.errors}`,
       );
       await sleep(PAUSE_BETWEEN_RUNS_MS);
     }
@@ -118,6 +122,8 @@ function summarise(name: string, rounds: OpenLoopResult[]): FixedRateTarget {
     serviceP50Ms: of((r) => r.serviceP50Ms),
     serviceP99Ms: of((r) => r.serviceP99Ms),
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    roundsBehind: rounds.filter((r) => r.achievedRatePerSecond < BEHIND_SHARE * r.ratePerSecond)
+      .length,
     rounds,
   };
 }

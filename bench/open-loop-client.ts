@@ -19,6 +19,11 @@ export interface OpenLoopResult {
   sent: number;
   ok: number;
   errors: number;
+  /**
+   * Answers per second from the first measured due time to the last answer: below the rate
+   * when the target fell behind and the queue grew (latency then grows without bound).
+   */
+  achievedRatePerSecond: number;
   /** Latency from each request's due time, in ms. */
   p50Ms: number;
   p90Ms: number;
@@ -60,6 +65,7 @@ let errors = 0;
 let finished = 0;
 let sent = 0;
 let startMs = 0;
+let lastDoneMs = 0;
 let onAllFinished: (() => void) | undefined;
 
 function fire(index: number): void {
@@ -70,6 +76,7 @@ function fire(index: number): void {
       await body.dump();
       const doneMs = performance.now();
       if (index >= warmupCount) {
+        lastDoneMs = doneMs;
         fromDueMs[recorded] = doneMs - dueMs;
         fromWriteMs[recorded] = doneMs - writtenMs;
         recorded++;
@@ -109,12 +116,14 @@ async function main(): Promise<void> {
   const unanswered = totalCount - finished;
   const answered = fromDueMs.subarray(0, recorded);
   const answeredFromWrite = fromWriteMs.subarray(0, recorded);
+  const measuredSeconds = (lastDoneMs - (startMs + warmupCount * intervalMs)) / 1000;
   const result: OpenLoopResult = {
     ratePerSecond,
     durationSeconds,
     sent: measuredCount,
     ok,
     errors: errors + unanswered,
+    achievedRatePerSecond: measuredSeconds > 0 ? recorded / measuredSeconds : 0,
     p50Ms: percentile(answered, 50),
     p90Ms: percentile(answered, 90),
     p99Ms: percentile(answered, 99),

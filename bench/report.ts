@@ -74,6 +74,16 @@ function fixedRateLines(results: SuiteResults): string[] {
       "",
     ]),
   );
+  for (const t of fixedRate.targets) {
+    if (t.roundsBehind === 0) continue;
+    lines.push(
+      "",
+      `Warning: ${t.name} answered less than 95% of the rate in ${t.roundsBehind} of ` +
+        `${t.rounds.length} rounds, so its queue and latency grew for the whole run. On a ` +
+        "busy machine (see the load average) it lost CPU to other work; on a quiet one, that " +
+        "is a finding.",
+    );
+  }
   return lines;
 }
 
