@@ -125,28 +125,7 @@ describe("state across restarts", () => {
     await stopCleanly(third);
   });
 
-  it("drops a saved override at startup when the file's split changed while it was down", async () => {
-    configDir = await makeConfigDir(configWithState({ stable: 100 }));
-    const { configFile } = configDir;
-    const first = await startSwitchyardProcess(configFile);
-    await setWeights(first.adminUrl, "web", { stable: 50, canary: 50 });
-    await stopCleanly(first);
-
-    await writeConfigInPlace(configFile, configWithState({ canary: 100 }));
-    const second = await startSwitchyardProcess(configFile);
-    expect(await routeSplit(second.adminUrl, "web")).toEqual({
-      split: { canary: 100 },
-      splitSource: "file",
-    });
-    expect(await trafficOf(second)).toEqual({ canary: PROBES });
-    expect((await getEvents(second.adminUrl)).map((e) => [e.type, e.actor])).toContainEqual([
-      "weights.overrideDropped",
-      "startup",
-    ]);
-    await stopCleanly(second);
-  });
-
-  it("does not revive an override dropped at startup when the file's old split comes back", async () => {
+  it("drops a saved override at startup when the file's split changed while it was down, for good", async () => {
     configDir = await makeConfigDir(configWithState({ stable: 100 }));
     const { configFile } = configDir;
     const first = await startSwitchyardProcess(configFile);
