@@ -150,11 +150,23 @@ export function soakMarkdown(results: SoakResults): string {
       "",
       fixed(soak.heapUsedSlopeMbPerMin, 3),
     ]),
+    row([
+      "external MB",
+      fixed(soak.samples[0]?.externalMb, 1),
+      fixed(soak.samples.at(-1)?.externalMb, 1),
+      "",
+      fixed(soak.externalSlopeMbPerMin, 3),
+    ]),
     "",
-    "| t s | RSS MB | heap used MB |",
-    "|---:|---:|---:|",
+    "| t s | RSS MB | heap used MB | external MB |",
+    "|---:|---:|---:|---:|",
     ...soak.samples.map((s) =>
-      row([fixed(s.atSeconds, 0), fixed(s.rssMb, 1), fixed(s.heapUsedMb, 1)]),
+      row([
+        fixed(s.atSeconds, 0),
+        fixed(s.rssMb, 1),
+        fixed(s.heapUsedMb, 1),
+        fixed(s.externalMb, 1),
+      ]),
     ),
     "",
   ];

@@ -20,6 +20,8 @@ export interface SoakSample {
   atSeconds: number;
   rssMb: number;
   heapUsedMb: number;
+  /** Memory outside the JS heap that V8 knows of (Buffers and the like). */
+  externalMb: number;
 }
 
 export interface SoakResult {
@@ -32,6 +34,7 @@ export interface SoakResult {
   fitFromSeconds: number;
   rssSlopeMbPerMin: number;
   heapUsedSlopeMbPerMin: number;
+  externalSlopeMbPerMin: number;
   firstRssMb: number;
   lastRssMb: number;
   maxRssMb: number;
@@ -61,6 +64,7 @@ export async function runSoak(
       atSeconds: (performance.now() - startedMs) / 1000,
       rssMb: toMb(memory.rssBytes),
       heapUsedMb: toMb(memory.heapUsedBytes),
+      externalMb: toMb(memory.externalBytes),
     };
     samples.push(sample);
     log(
@@ -106,6 +110,10 @@ export async function runSoak(
     heapUsedSlopeMbPerMin: linearFit(
       minutes,
       fitted.map((sample) => sample.heapUsedMb),
+    ).slope,
+    externalSlopeMbPerMin: linearFit(
+      minutes,
+      fitted.map((sample) => sample.externalMb),
     ).slope,
     firstRssMb: samples[0]?.rssMb ?? Number.NaN,
     lastRssMb: samples.at(-1)?.rssMb ?? Number.NaN,
