@@ -81,16 +81,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** Sends the first attempt; the exchange reports its outcome when it ends. */
   start(target: AttemptTarget): void {
-    this.send(target);
+    this.send(target, this.init.startedAtMs);
   }
 
-  private send(target: AttemptTarget): void {
+  private send(target: AttemptTarget, nowMs: number): void {
     const { req, headers, path } = this.init;
     this.target = target;
     this.controller = undefined;
     this.upstreamStatus = 0;
     this.isAttemptSettled = false;
-    this.attemptStartedMs = performance.now();
+    this.attemptStartedMs = nowMs;
     target.endpoint.pool.dispatch(
       {
         path,
@@ -160,8 +160,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     res.end();
     const status = this.upstreamStatus;
-    this.finishAttempt(status, status >= 500);
-    this.finishRequest(status);
+    const nowMs = performance.now();
+    this.finishAttempt(status, status >= 500, nowMs);
+    this.finishRequest(status, nowMs);
   }
 
   onResponseError(_controller: DispatchController, error: Error): void {
@@ -229,7 +230,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         this.finishRequest(0);
         return;
       }
-      this.send(next);
+      this.send(next, performance.now());
     });
   }
 
@@ -249,7 +250,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.controller?.abort(CLIENT_GONE);
   };
 
-  private finishAttempt(status: number, isFailure: boolean): void {
+  private finishAttempt(status: number, isFailure: boolean, nowMs = performance.now()): void {
     if (this.isAttemptSettled) return;
     this.isAttemptSettled = true;
     const target = this.target;
@@ -261,12 +262,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       upstream: target.upstream.name,
       endpoint: target.endpoint,
       status,
-      durationMs: performance.now() - this.attemptStartedMs,
+      durationMs: nowMs - this.attemptStartedMs,
       isFailure,
     });
   }
 
-  private finishRequest(status: number): void {
+  private finishRequest(status: number, nowMs = performance.now()): void {
     if (this.isDone) return;
     this.isDone = true;
     const init = this.init;
@@ -274,7 +275,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       route: init.route.name,
       upstream: this.target.upstream.name,
       status,
-      durationMs: performance.now() - init.startedAtMs,
+      durationMs: nowMs - init.startedAtMs,
     });
   }
 }

@@ -31,15 +31,20 @@ const REBUILT_REQUEST = new Set([
   "x-request-id",
 ]);
 
-/** Names listed in Connection (lower-case), or undefined when there is no Connection header. */
+/** Names listed in Connection (lower-case), or undefined when it lists no header to drop. */
 function connectionListed(value: string | undefined): Set<string> | undefined {
   if (value === undefined || value === "") return undefined;
-  const names = new Set<string>();
+  // Nearly every message says just "keep-alive" or "close": no split, no Set.
+  if (value.length <= 10) {
+    const lower = value.toLowerCase();
+    if (lower === "keep-alive" || lower === "close") return undefined;
+  }
+  let names: Set<string> | undefined;
   for (const part of value.split(",")) {
     const name = part.trim().toLowerCase();
-    if (name !== "" && name !== "close" && name !== "keep-alive") names.add(name);
+    if (name !== "" && name !== "close" && name !== "keep-alive") (names ??= new Set()).add(name);
   }
-  return names.size === 0 ? undefined : names;
+  return names;
 }
 
 export interface ForwardedOptions {

@@ -32,39 +32,61 @@ const THRESHOLD_EPSILON_PERCENT = 1e-9;
 // One shared error: opossum only passes it along, and a new Error per failure captures a stack.
 const UPSTREAM_FAILED = new Error("upstream request failed");
 
+type Settle = (value: never) => unknown;
+
+/**
+ * One admitted request, and what opossum's action returns for it. opossum accepts any thenable
+ * (it calls `.then(onSuccess).catch(onFailure)` on the result); this one is settled by the
+ * caller, synchronously, so the outcome reaches the breaker at once and a request costs no
+ * promise, closure or microtask of ours, and none of opossum's result chain (about 3 µs per
+ * request on the hot path, measured with --cpu-prof).
+ */
 class AdmittedCall implements BreakerCall {
   isStarted = false;
-  private resolve: ((value: undefined) => void) | undefined = undefined;
-  private reject: ((error: Error) => void) | undefined = undefined;
+  private onSuccess: Settle | undefined = undefined;
+  private onFailure: Settle | undefined = undefined;
+  /** The promise `fire()` returned: it rejects on failure, so it needs a handler then. */
+  outcome: Promise<undefined> | undefined = undefined;
 
   /** Called by opossum (synchronously inside fire) when it lets the call through. */
-  start(): Promise<undefined> {
-    const { promise, resolve, reject } = Promise.withResolvers<undefined>();
+  start(): this {
     this.isStarted = true;
-    this.resolve = resolve;
-    this.reject = reject;
-    return promise;
+    return this;
+  }
+
+  then(onSuccess: Settle): this {
+    this.onSuccess = onSuccess;
+    return this;
+  }
+
+  catch(onFailure: Settle): this {
+    this.onFailure = onFailure;
+    return this;
   }
 
   succeed(): void {
-    const resolve = this.resolve;
-    this.resolve = this.reject = undefined;
-    resolve?.(undefined);
+    const onSuccess = this.onSuccess;
+    this.onSuccess = this.onFailure = undefined;
+    onSuccess?.(undefined as never);
   }
 
   fail(): void {
-    const reject = this.reject;
-    this.resolve = this.reject = undefined;
-    reject?.(UPSTREAM_FAILED);
+    const onFailure = this.onFailure;
+    if (onFailure === undefined) return;
+    this.onSuccess = this.onFailure = undefined;
+    // The rejection is settled synchronously below: the handler is there before any check.
+    this.outcome?.catch(ignore);
+    onFailure(UPSTREAM_FAILED as never);
   }
 }
 
 function runCall(call: AdmittedCall): Promise<undefined> {
-  return call.start();
+  // A thenable, not a Promise: see AdmittedCall.
+  return call.start() as unknown as Promise<undefined>;
 }
 
 function ignore(): void {
-  // The outcome already reached the breaker; the promise opossum returns carries nothing more.
+  // The outcome already reached the breaker; the rejection carries nothing more.
 }
 
 /** opossum's documented `options.state`, which its type definitions leave out. */
@@ -108,14 +130,19 @@ export class UpstreamBreaker {
 
   /**
    * Admits one request, or returns undefined when the breaker refuses it (open, half-open with
-   * the trial taken, shut down). The outcome reaches the breaker a microtask after it is settled.
+   * the trial taken, shut down). The outcome reaches the breaker as soon as it is settled.
    */
   begin(): BreakerCall | undefined {
     // Checked first so a refusal costs nothing (opossum would build an Error for it).
     if (!this.isAllowingRequests) return undefined;
     const call = new AdmittedCall();
-    this.circuit.fire(call).catch(ignore);
-    return call.isStarted ? call : undefined;
+    const outcome = this.circuit.fire(call);
+    if (!call.isStarted) {
+      outcome.catch(ignore);
+      return undefined;
+    }
+    call.outcome = outcome;
+    return call;
   }
 
   onStateChange(listener: BreakerStateListener): void {

@@ -1,7 +1,7 @@
 /**
  * opossum schedules resetTimeout with the global setTimeout and stamps latencies with
  * Date.now, and the shared bucket rotation is a global setInterval: these tests fake those
- * timers (not setImmediate or microtasks, which opossum's promises need) to move time.
+ * timers (not setImmediate or microtasks) to move time.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -24,7 +24,7 @@ function config(overrides: Partial<BreakerConfig> = {}): BreakerConfig {
   };
 }
 
-/** Lets opossum see settled calls (it learns outcomes through promise callbacks). */
+/** Lets anything a settled call scheduled run before the next request. */
 async function flush(): Promise<void> {
   await new Promise<void>((resolve) => {
     setImmediate(resolve);
@@ -235,5 +235,49 @@ describe("UpstreamBreaker", () => {
     expect(breaker.state).toBe("closed");
     await run(breaker, "f");
     expect(breaker.state).toBe("open");
+  });
+
+  it("takes each outcome at once, with no microtask in between", () => {
+    const { breaker, transitions } = setup();
+    for (const outcome of "ssff") {
+      const call = breaker.begin();
+      if (call === undefined) throw new Error("breaker refused a request");
+      if (outcome === "s") call.succeed();
+      else call.fail();
+    }
+    expect(breaker.state).toBe("open");
+    expect(transitions).toEqual(["closed->open"]);
+  });
+
+  it("ignores a second settle of the same call", () => {
+    const { breaker } = setup({ volumeThreshold: 2 });
+    const first = breaker.begin();
+    first?.succeed();
+    first?.fail();
+    breaker.begin()?.fail();
+    // One success and one failure: 50% opens it; a counted second settle would make it 67%.
+    expect(breaker.state).toBe("open");
+    const stillOneFailure = setup({ volumeThreshold: 2, errorThresholdPercentage: 60 }).breaker;
+    const call = stillOneFailure.begin();
+    call?.succeed();
+    call?.fail();
+    stillOneFailure.begin()?.fail();
+    expect(stillOneFailure.state).toBe("closed");
+  });
+
+  it("leaves no unhandled rejection behind a failed call", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const { breaker } = setup({ volumeThreshold: 100 });
+      await run(breaker, "fsf");
+      await flush();
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 });
