@@ -1,6 +1,6 @@
 /**
  * Memory readings: the kernel's view of any process (RSS from /proc), and switchyard's own view
- * after a full GC, asked over IPC from bench/proxy-with-gc.ts.
+ * after a full GC, asked over IPC from bench/memory-probe.ts.
  */
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -26,7 +26,7 @@ export function readRssBytes(pid: number): number | undefined {
   }
 }
 
-/** Asks a bench/proxy-with-gc.ts child for a GC'd memory sample. */
+/** Asks a switchyard that loaded bench/memory-probe.ts for a GC'd memory sample. */
 export function requestMemorySample(child: ChildProcess): Promise<MemorySample> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

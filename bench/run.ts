@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildForBench, type BenchBuild } from "./build.ts";
 import { ChildProcesses } from "./child-processes.ts";
 import { detectCpuLayout } from "./cpu-layout.ts";
 import { runFixedRate, type FixedRateResult } from "./fixed-rate.ts";
@@ -47,11 +48,16 @@ async function main(argv: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   const layout = detectCpuLayout();
-  const ctx: BenchContext = {
-    children: new ChildProcesses(),
-    layout,
-    dir: mkdtempSync(join(tmpdir(), "switchyard-bench-")),
-  };
+  const dir = mkdtempSync(join(tmpdir(), "switchyard-bench-"));
+  log("building switchyard and the Node baselines (tsc)");
+  let build: BenchBuild;
+  try {
+    build = buildForBench(dir);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const ctx: BenchContext = { children: new ChildProcesses(), layout, dir, build };
   const stopOnSignal = (): void => {
     log("interrupted: stopping every process");
     void cleanUp(ctx).finally(() => process.exit(130));

@@ -3,9 +3,10 @@
  * itself as "direct", switchyard, the baseline proxies). A baseline whose binary is missing is
  * skipped with a reason instead of failing the run.
  */
-import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { haproxyVersion, writeHaproxyConfig } from "./baselines/haproxy.ts";
 import { nginxVersion, writeNginxBackendConfig, writeNginxProxyConfig } from "./baselines/nginx.ts";
+import type { BenchBuild } from "./build.ts";
 import type { ChildProcesses, StartedProcess } from "./child-processes.ts";
 import type { CpuLayout } from "./cpu-layout.ts";
 import { freePort, LOOPBACK, waitForOk } from "./loopback.ts";
@@ -14,13 +15,14 @@ import type { BackendKind, TargetName } from "./options.ts";
 import { writeSwitchyardConfig } from "./switchyard-config.ts";
 
 const READY_TIMEOUT_MS = 20_000;
-const BENCH_DIR = import.meta.dirname;
 
 export interface BenchContext {
   children: ChildProcesses;
   layout: CpuLayout;
-  /** Temp dir for generated configs, pid files and logs. */
+  /** Temp dir for the build, generated configs, pid files and logs. */
   dir: string;
+  /** switchyard and the Node scripts, built as they ship. */
+  build: BenchBuild;
 }
 
 export interface RunningServer {
@@ -49,7 +51,7 @@ export async function startBackend(kind: BackendKind, ctx: BenchContext): Promis
   }
   const command: [string, string[]] = [
     process.execPath,
-    [join(BENCH_DIR, "backend.ts"), `${port}`],
+    [ctx.build.script("backend.ts"), `${port}`],
   ];
   return ready(ctx, "backend", port, false, command, "load");
 }
@@ -69,7 +71,7 @@ export async function startTarget(
     case "undici-forwarder":
     case "http-proxy-3": {
       const port = await freePort();
-      const script = join(BENCH_DIR, "baselines", `${name}.ts`);
+      const script = ctx.build.script(`baselines/${name}.ts`);
       return ready(ctx, name, port, true, [process.execPath, [script, `${port}`, backendOrigin]]);
     }
     case "nginx": {
@@ -93,8 +95,12 @@ async function startSwitchyard(backendPort: number, ctx: BenchContext): Promise<
   const started = ctx.children.start(
     "switchyard",
     ctx.layout.wrap("proxy", process.execPath, [
+      // The flags of the shipped command, plus the bench's memory probe (memory-probe.ts).
+      ...ctx.build.switchyardNodeFlags,
       "--expose-gc",
-      join(BENCH_DIR, "proxy-with-gc.ts"),
+      "--import",
+      pathToFileURL(ctx.build.script("memory-probe.ts")).href,
+      ctx.build.switchyardMain,
       "serve",
       "--config",
       config,

@@ -1,8 +1,7 @@
 /**
- * `switchyard serve` in this process, plus a memory probe for the bench: on an IPC "sample"
- * message it runs a full GC and answers with `process.memoryUsage()`. Start it with
- * `node --expose-gc bench/proxy-with-gc.ts serve --config FILE`. Only the bench uses it; the
- * probe sits outside the request path.
+ * Loaded into switchyard with `--import` (and `--expose-gc`) by the bench only: on an IPC
+ * "sample" message it runs a full GC and answers with `process.memoryUsage()`. It sits outside
+ * the request path and adds nothing to switchyard's memory but this listener.
  */
 import { SAMPLE_MESSAGE, type MemorySample } from "./memory-sample.ts";
 
@@ -22,5 +21,3 @@ if (process.send !== undefined) {
   // The channel must not keep the process alive once switchyard has drained.
   process.channel?.unref();
 }
-
-await import("../src/cli/main.ts");
