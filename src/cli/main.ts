@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 /**
  * The `switchyard` command. Exit codes: 0 success, 1 failure, 2 usage error.
  */
