@@ -133,7 +133,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (extraResponseHeaders !== undefined) appendHeaders(outHeaders, extraResponseHeaders);
     // Trailers need chunked framing toward the client; without it they cannot be sent.
     this.canSendTrailers = canSendTrailers(this.init.req, outHeaders);
-    if (!this.canSendTrailers) delete outHeaders.trailer;
+    // Checked first: a delete turns the object into a slow dictionary for writeHead.
+    if (!this.canSendTrailers && outHeaders.trailer !== undefined) delete outHeaders.trailer;
     if (this.init.runtime.isDraining) res.shouldKeepAlive = false;
     try {
       res.writeHead(statusCode, statusMessage, outHeaders);
