@@ -19,7 +19,8 @@ export interface BenchOptions {
   durationSeconds: number;
   connections: number;
   targets: readonly TargetName[];
-  backend: BackendKind;
+  /** undefined: nginx when it is installed, else node (resolved by the run). */
+  backend: BackendKind | undefined;
   isFixedRate: boolean;
   /** Requests per second for the fixed-rate run; undefined: half of switchyard's saturation. */
   fixedRatePerSecond: number | undefined;
@@ -36,7 +37,7 @@ export const USAGE = `npm run bench -- [flags]
   --duration S          seconds per round and per fixed-rate run (default 10)
   --connections N       keep-alive connections of the load generator (default 50)
   --only a,b            targets to run: ${TARGET_NAMES.join(", ")} (default all)
-  --backend KIND        node (default) or nginx
+  --backend KIND        nginx or node (default: nginx when installed, else node)
   --rate N              fixed-rate requests/s (default: half of switchyard's saturation)
   --no-fixed-rate       skip the fixed-rate latency run
   --no-memory           skip the memory measurement
@@ -54,7 +55,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       duration: { type: "string", default: "10" },
       connections: { type: "string", default: "50" },
       only: { type: "string" },
-      backend: { type: "string", default: "node" },
+      backend: { type: "string" },
       rate: { type: "string" },
       "fixed-rate": { type: "boolean", default: true },
       memory: { type: "boolean", default: true },
@@ -66,7 +67,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   });
   if (values.help) throw new Error(USAGE);
   const backend = values.backend;
-  if (!isOneOf(BACKEND_KINDS, backend)) {
+  if (backend !== undefined && !isOneOf(BACKEND_KINDS, backend)) {
     throw new Error(`--backend takes ${BACKEND_KINDS.join(" or ")}, got "${backend}"`);
   }
   return {
