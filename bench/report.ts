@@ -30,6 +30,23 @@ export function suiteMarkdown(results: SuiteResults): string {
       ]),
     );
   }
+  lines.push(
+    "",
+    "Best round of each target (a shared machine only ever slows a round down):",
+    "",
+    "| target | best req/s | best CPU µs/req | ratio to switchyard, best rounds |",
+    "|---|---:|---:|---:|",
+  );
+  for (const t of results.saturation.targets) {
+    lines.push(
+      row([
+        t.name,
+        count(t.bestRequestsPerSecond),
+        fixed(t.bestCpuMicrosPerRequest, 0),
+        fixed(t.bestRatioToSwitchyard, 2),
+      ]),
+    );
+  }
   for (const skipped of results.saturation.skipped) {
     lines.push("", `Skipped ${skipped.name}: ${skipped.reason}.`);
   }

@@ -38,6 +38,14 @@ export interface TargetSummary {
   /** Median busy share of the load core and of the proxy core, 0..100. */
   loadCoreBusyPercent: number | null;
   proxyCoreBusyPercent: number | null;
+  /**
+   * The fastest round: other work on a shared machine only ever slows a round down, so the
+   * best round is the closest to the target's own cost.
+   */
+  bestRequestsPerSecond: number;
+  bestCpuMicrosPerRequest: number | null;
+  /** Best req/s divided by switchyard's best req/s. */
+  bestRatioToSwitchyard: number | null;
   rounds: RoundRecord[];
 }
 
@@ -108,12 +116,19 @@ function summarise(
         : null,
       loadCoreBusyPercent: core(layout.loadCore),
       proxyCoreBusyPercent: core(layout.proxyCore),
+      bestRequestsPerSecond: Math.max(0, ...rounds.map((r) => r.requestsPerSecond)),
+      bestCpuMicrosPerRequest: cpuPerRequest.every((value) => value !== undefined)
+        ? Math.min(...cpuPerRequest)
+        : null,
+      bestRatioToSwitchyard: null,
       rounds,
     };
   });
   const switchyard = summaries.find((s) => s.name === "switchyard")?.requestsPerSecond;
   const direct = summaries.find((s) => s.name === "direct")?.requestsPerSecond;
+  const bestSwitchyard = summaries.find((s) => s.name === "switchyard")?.bestRequestsPerSecond;
   for (const summary of summaries) {
+    summary.bestRatioToSwitchyard = ratio(summary.bestRequestsPerSecond, bestSwitchyard);
     summary.ratioToSwitchyard = ratio(summary.requestsPerSecond, switchyard);
     summary.ratioToDirect = ratio(summary.requestsPerSecond, direct);
   }
