@@ -36,6 +36,10 @@ export const PROXY_ERRORS = {
     status: 504,
     message: "The upstream did not answer in time.",
   },
+  SWITCHYARD_HTTP_VERSION_NOT_SUPPORTED: {
+    status: 505,
+    message: "Only HTTP/1.0 and HTTP/1.1 are spoken on this connection.",
+  },
   SWITCHYARD_LOOP_DETECTED: {
     status: 508,
     message: "The request has already passed through switchyard (Via loop).",

@@ -43,6 +43,11 @@ export class ProxyHandler {
     // Draining: this answer is the connection's last (Node then sends Connection: close).
     if (this.runtime.isDraining) res.shouldKeepAlive = false;
     const requestId = requestIdFor(req.headers["x-request-id"]);
+    // llhttp passes HTTP/0.9 and HTTP/2.0 request lines on: we speak neither over HTTP/1.
+    if (req.httpVersionMajor !== 1) {
+      sendProxyError(res, "SWITCHYARD_HTTP_VERSION_NOT_SUPPORTED", requestId, true);
+      return;
+    }
     const problem = findRequestProblem(req);
     const target = problem === undefined ? parseRequestTarget(req) : undefined;
     if (target === undefined) {

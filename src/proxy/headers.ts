@@ -4,6 +4,7 @@
  * next hop's writer. Works on Node's flat rawHeaders array so names keep their case and order.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { isLookAlikeFramingName } from "./framing-names.ts";
 
 export const VIA_TOKEN = "switchyard";
 const VIA_VALUE = `1.1 ${VIA_TOKEN}`;
@@ -119,7 +120,8 @@ export function hasOwnVia(via: string | undefined): boolean {
 
 /**
  * The response headers to send the client, from undici's parsed headers object: hop-by-hop
- * and Connection-listed headers dropped, Via appended, X-Request-Id set.
+ * and Connection-listed headers dropped, so are names that a client could fold into a framing
+ * header (framing-names.ts); Via appended, X-Request-Id set.
  */
 export function buildClientResponseHeaders(
   upstreamHeaders: IncomingHttpHeaders,
@@ -128,7 +130,9 @@ export function buildClientResponseHeaders(
   const listed = connectionListed(headerText(upstreamHeaders.connection));
   const out: IncomingHttpHeaders = {};
   for (const name in upstreamHeaders) {
-    if (HOP_BY_HOP.has(name) || listed?.has(name) === true) continue;
+    if (HOP_BY_HOP.has(name) || listed?.has(name) === true || isLookAlikeFramingName(name)) {
+      continue;
+    }
     out[name] = upstreamHeaders[name];
   }
   const via = headerText(upstreamHeaders.via);
@@ -139,4 +143,11 @@ export function buildClientResponseHeaders(
 
 function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/** Drops look-alike framing names from a response's parsed headers, in place (upgrade path). */
+export function dropLookAlikeFramingHeaders(headers: IncomingHttpHeaders): void {
+  for (const name in headers) {
+    if (isLookAlikeFramingName(name)) Reflect.deleteProperty(headers, name);
+  }
 }

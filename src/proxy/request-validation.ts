@@ -2,9 +2,12 @@
  * Checks Node's HTTP parser leaves to us. llhttp already refuses Content-Length together with
  * Transfer-Encoding, obs-fold, bad chunk sizes and oversized headers (see client-error.ts);
  * these are the ambiguous requests it lets through, which a proxy must never forward because
- * the next hop may read them differently (request smuggling).
+ * the next hop may read them differently (request smuggling): a second or invalid Host,
+ * Transfer-Encoding other than a single `chunked`, and header names that origins fold into a
+ * framing header (framing-names.ts).
  */
 import type { IncomingMessage } from "node:http";
+import { isLookAlikeFramingName } from "./framing-names.ts";
 
 /** RFC 9110 reg-name / IPv4 / [IPv6], with an optional port. */
 const HOST_PATTERN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::\d{0,5})?$/;
@@ -24,6 +27,8 @@ export function findRequestProblem(req: IncomingMessage): string | undefined {
     } else if (name.length === 17 && name.toLowerCase() === "transfer-encoding") {
       const value = raw[i + 1] ?? "";
       transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
+    } else if (isLookAlikeFramingName(name)) {
+      return "a header name that origins fold into Transfer-Encoding or Content-Length";
     }
   }
   if (hostCount > 1) return "more than one Host header";

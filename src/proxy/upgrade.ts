@@ -10,7 +10,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { chooseFirstTarget, type AttemptTarget } from "./attempt-target.ts";
 import { errorBody, PROXY_ERRORS, RETRY_AFTER_SECONDS, type ProxyErrorCode } from "./errors.ts";
-import { hasOwnVia, VIA_TOKEN } from "./headers.ts";
+import { dropLookAlikeFramingHeaders, hasOwnVia, VIA_TOKEN } from "./headers.ts";
 
 const VIA_VALUE = `1.1 ${VIA_TOKEN}`;
 import type { ProxyRecorder } from "./recorder.ts";
@@ -58,12 +58,17 @@ export class UpgradeHandler {
       };
       // Runs before http-proxy-3 writes the 101 to the client: the answer carries our headers.
       proxyReq.once("upgrade", (proxyRes: IncomingMessage) => {
+        dropLookAlikeFramingHeaders(proxyRes.headers);
         proxyRes.headers["x-request-id"] = req.headers["x-request-id"];
         const via = proxyRes.headers.via;
         proxyRes.headers.via = via === undefined ? VIA_VALUE : `${via}, ${VIA_VALUE}`;
         succeed();
       });
-      proxyReq.once("response", succeed);
+      // A plain answer to an upgrade is relayed by http-proxy-3 from these headers after us.
+      proxyReq.once("response", (proxyRes: IncomingMessage) => {
+        dropLookAlikeFramingHeaders(proxyRes.headers);
+        succeed();
+      });
     });
   }
 
@@ -83,6 +88,10 @@ export class UpgradeHandler {
     const protocol = (req.headers.upgrade ?? "").toLowerCase();
     if (protocol.split(",").some((p) => p.trim().startsWith("h2c"))) {
       refuse(socket, "SWITCHYARD_UPGRADE_REFUSED", requestId);
+      return;
+    }
+    if (req.httpVersionMajor !== 1) {
+      refuse(socket, "SWITCHYARD_HTTP_VERSION_NOT_SUPPORTED", requestId);
       return;
     }
     const target = findRequestProblem(req) === undefined ? parseRequestTarget(req) : undefined;
@@ -178,6 +187,8 @@ function statusText(status: number): string {
       return "Bad Gateway";
     case 503:
       return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
     case 508:
       return "Loop Detected";
     default:

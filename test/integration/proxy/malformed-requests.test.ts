@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEchoBackend, type EchoBackend } from "../../support/echo-backend.ts";
+import { startFoldingOrigin, type FoldingOrigin } from "../../support/folding-origin.ts";
 import { sendRaw } from "../../support/raw-client.ts";
 import {
   singleUpstreamConfig,
@@ -77,11 +78,38 @@ const CASES: { name: string; request: string; status: number }[] = [
     status: 400,
   },
   {
+    name: "a trailing space after the HTTP version",
+    request: "GET / HTTP/1.1 \r\nHost: a.test\r\n\r\n",
+    status: 400,
+  },
+  {
+    name: "a look-alike framing header name (Transfer_Encoding)",
+    request:
+      "POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 5\r\nTransfer_Encoding: chunked\r\n\r\n0\r\n\r\n",
+    status: 400,
+  },
+  ...["HTTP/1.2", "HTTP/1.9", "HTTP/2.0", "HTTP/3.0", "HTTP/0.9"].map((version) => ({
+    name: `an HTTP version not spoken on HTTP/1 (${version})`,
+    request: `GET / ${version}\r\nHost: a.test\r\n\r\n`,
+    status: 505,
+  })),
+  {
+    name: "an upgrade request with an HTTP version not spoken on HTTP/1",
+    request: "GET / HTTP/2.0\r\nHost: a.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+    status: 505,
+  },
+  {
     name: "oversized headers",
     request: `GET / HTTP/1.1\r\nHost: a.test\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
     status: 431,
   },
 ];
+
+const EXPECTED_CODES: Record<number, string> = {
+  400: "SWITCHYARD_BAD_REQUEST",
+  431: "SWITCHYARD_HEADERS_TOO_LARGE",
+  505: "SWITCHYARD_HTTP_VERSION_NOT_SUPPORTED",
+};
 
 describe("malformed and ambiguous requests", () => {
   let backend: EchoBackend;
@@ -105,10 +133,8 @@ describe("malformed and ambiguous requests", () => {
       const answer = await sendRaw(proxy.proxyPort, request);
       expect(answer.statusCode).toBe(status);
       expect(answer.closed).toBe(true);
-      if (status === 400 || status === 431) {
-        const body = answer.raw.slice(answer.raw.indexOf("\r\n\r\n") + 4);
-        expect(JSON.parse(body)).toHaveProperty("error.code");
-      }
+      const body = answer.raw.slice(answer.raw.indexOf("\r\n\r\n") + 4);
+      expect(JSON.parse(body)).toHaveProperty("error.code", EXPECTED_CODES[status]);
       expect(backend.received).toHaveLength(0);
     },
   );
@@ -131,4 +157,36 @@ describe("malformed and ambiguous requests", () => {
     expect(answer.raw).toContain("SWITCHYARD_UPGRADE_REFUSED");
     expect(backend.received).toHaveLength(0);
   });
+});
+
+/**
+ * Node's parser reads extra spaces between the parts of a request line as one; the upstream
+ * request is written anew, so the origin sees exactly one clean request line and nothing more.
+ */
+describe("irregular whitespace in the request line", () => {
+  let origin: FoldingOrigin;
+  let proxy: TestSwitchyard;
+
+  beforeAll(async () => {
+    origin = await startFoldingOrigin();
+    proxy = await startTestSwitchyard(singleUpstreamConfig([origin.url]));
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await origin.close();
+  });
+
+  it.each(["GET  /x HTTP/1.1", "GET /x  HTTP/1.1", "GET   /x   HTTP/1.1"])(
+    "%j reaches the origin as one clean GET /x HTTP/1.1",
+    async (requestLine) => {
+      origin.received.length = 0;
+      const answer = await sendRaw(
+        proxy.proxyPort,
+        `${requestLine}\r\nHost: a.test\r\nConnection: close\r\n\r\n`,
+      );
+      expect(answer.statusCode).toBe(200);
+      expect(origin.received).toHaveLength(1);
+      expect(origin.received[0]?.head.split("\r\n")[0]).toBe("GET /x HTTP/1.1");
+    },
+  );
 });
