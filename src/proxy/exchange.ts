@@ -245,6 +245,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.controller?.resume();
   };
 
+  /**
+   * Also what keeps a request body that turns malformed mid-stream from poisoning the pool:
+   * Node closes the client's connection on the parse error, and aborting an attempt whose body
+   * is still streaming makes undici destroy that upstream connection rather than reuse it.
+   */
   private readonly onClientClose = (): void => {
     if (this.init.res.writableFinished || this.isDone) return;
     this.isClientGone = true;

@@ -35,6 +35,8 @@ export interface FoldingOrigin {
   readonly openConnections: number;
   /** Bytes received on each connection, by connection number, as latin1. */
   readonly bytesByConnection: string[];
+  /** Whether each connection, by number, has closed. */
+  readonly isClosedByConnection: boolean[];
   close(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ class FoldingOriginServer implements FoldingOrigin {
   connections = 0;
   readonly received: FoldedRequest[] = [];
   readonly bytesByConnection: string[] = [];
+  readonly isClosedByConnection: boolean[] = [];
   readonly server: Server;
   readonly #sockets = new Set<Socket>();
   readonly #extraHeaders: readonly string[];
@@ -84,7 +87,11 @@ class FoldingOriginServer implements FoldingOrigin {
   #serve(socket: Socket, connection: number): void {
     this.#sockets.add(socket);
     this.bytesByConnection[connection] = "";
-    socket.once("close", () => this.#sockets.delete(socket));
+    this.isClosedByConnection[connection] = false;
+    socket.once("close", () => {
+      this.#sockets.delete(socket);
+      this.isClosedByConnection[connection] = true;
+    });
     socket.on("error", () => undefined);
     socket.setEncoding("latin1");
     let pending = "";
