@@ -23,7 +23,6 @@ import { RolloutController } from "./rollout/rollout-controller.ts";
 import { WebhookNotifier } from "./rollout/webhooks.ts";
 import { longestRolloutWindowMs, WindowStats } from "./rollout/window-stats.ts";
 import { Runtime } from "./runtime/runtime.ts";
-import { buildSnapshot } from "./runtime/snapshot.ts";
 import { resolveStateFile } from "./state/state-path.ts";
 import { StateStore } from "./state/state-store.ts";
 import { SYSTEM_CLOCK, type Clock } from "./time/clock.ts";
@@ -99,8 +98,6 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     listener: upstreamEvents,
     ...(options.random === undefined ? {} : { random: options.random }),
   });
-  const runtime = new Runtime(buildSnapshot(config, options.configHash, upstreams));
-
   const stateKeeper = new PersistedStateKeeper(
     config.state === undefined
       ? undefined
@@ -112,6 +109,23 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     logger,
   );
   const saved = await stateKeeper.load();
+  const runtime = new Runtime({
+    config,
+    configHash: options.configHash,
+    upstreams,
+    overrides: saved.overrides,
+    events,
+    logger,
+    clock,
+    hooks: {
+      snapshotSwapped(snapshot) {
+        metrics.syncSnapshot(snapshot);
+      },
+      overridesChanged(overrides) {
+        stateKeeper.setOverrides(overrides);
+      },
+    },
+  });
   const notifier = new WebhookNotifier({ logger, clock });
   // Listener-level settings follow reloads; the listeners are created after the control plane.
   const listeners: { admin?: AdminServer; proxy?: Server } = {};
@@ -125,17 +139,10 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     events,
     logger,
     clock,
-    overrides: saved.overrides,
     ...(options.env === undefined ? {} : { env: options.env }),
     hooks: {
-      snapshotSwapped(snapshot) {
-        metrics.syncSnapshot(snapshot);
-      },
       reloadFinished(result) {
         metrics.configReloaded(result);
-      },
-      overridesChanged(overrides) {
-        stateKeeper.setOverrides(overrides);
       },
       configApplied(next) {
         windowStats.resize(statsWindowMs(next));
@@ -151,7 +158,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     },
   });
   const rollouts = new RolloutController({
-    splits: control,
+    splits: runtime,
     stats: windowStats,
     notifier,
     metrics,
@@ -163,7 +170,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   control.rollouts = rollouts;
   metrics.syncSnapshot(runtime.current);
   metrics.configLoaded();
-  rollouts.initialize(config, saved.rollouts);
+  await rollouts.initialize(config, saved.rollouts);
 
   const handlerOptions = {
     runtime,
@@ -209,6 +216,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     await closeUpstreams(upstreams);
     throw error;
   }
+  runtime.phase = "serving";
   const proxyPort = (proxyServer.address() as AddressInfo).port;
   const adminPort = adminServer.address()?.port ?? 0;
   logger.info(
@@ -264,13 +272,13 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   async function drain(): Promise<void> {
     const { drainDelay, drainTimeout } = runtime.current.config.server;
     const startedAt = clock.now();
-    control.startDraining();
+    runtime.phase = "draining";
     logger.info(
       { drainDelayMs: drainDelay, drainTimeoutMs: drainTimeout },
       "draining: /readyz now answers 503",
     );
     await sleep(clock, drainDelay);
-    runtime.isDraining = true;
+    runtime.phase = "closing";
     const listenerClosed = new Promise<void>((resolve) => {
       proxyServer.close(() => {
         resolve();

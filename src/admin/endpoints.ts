@@ -92,9 +92,9 @@ export function createAdminEndpoints(deps: EndpointDeps): AdminEndpoint[] {
       path: "/api/v1/routes/{route}/weights",
       scope: "write",
       takesBody: false,
-      handle: ({ params, actor }) => {
+      handle: async ({ params, actor }) => {
         const route = params.route ?? "";
-        const result = control.clearWeights(route, actor);
+        const result = await control.clearWeights(route, actor);
         if (!result.ok) return controlErrorAnswer(result.error);
         logChange(logger, "admin split override cleared", actor, result.value);
         return jsonAnswer(200, result.value);
@@ -105,10 +105,10 @@ export function createAdminEndpoints(deps: EndpointDeps): AdminEndpoint[] {
       path: "/api/v1/routes/{route}/rollout/{action}",
       scope: "write",
       takesBody: false,
-      handle: ({ params, actor }) => {
+      handle: async ({ params, actor }) => {
         const route = params.route ?? "";
         const action = params.action ?? "";
-        const result = control.rolloutAction(route, action, actor);
+        const result = await control.rolloutAction(route, action, actor);
         if (!result.ok) return controlErrorAnswer(result.error);
         logger.info(
           { actor, route, action, rollout: result.value },
@@ -133,10 +133,13 @@ function readiness(control: ControlApi): AdminAnswer {
   return jsonAnswer(isReady ? 200 : 503, { ready: isReady, draining: isDraining });
 }
 
-function setWeights(deps: EndpointDeps, { params, body, actor }: EndpointRequest): AdminAnswer {
+async function setWeights(
+  deps: EndpointDeps,
+  { params, body, actor }: EndpointRequest,
+): Promise<AdminAnswer> {
   const weights = parseWeightsBody(body);
   if (!weights.ok) return invalidFieldsAnswer("SWITCHYARD_INVALID_BODY", weights.fields);
-  const result = deps.control.setWeights(params.route ?? "", weights.value, actor);
+  const result = await deps.control.setWeights(params.route ?? "", weights.value, actor);
   if (!result.ok) return controlErrorAnswer(result.error);
   logChange(deps.logger, "split set through the admin API", actor, result.value);
   return jsonAnswer(200, result.value);

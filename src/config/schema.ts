@@ -272,6 +272,8 @@ const rollout = z
       { metric: "availability", min: 0.95, window: 120_000, action: "rollback" },
     ]),
     approvalBefore: z.array(rolloutStep).default([100]),
+    /** A step held longer than this pauses the rollout (optional). */
+    progressDeadline: duration.optional(),
     webhooks: z.array(webhook).default([]),
   })
   .superRefine((value, ctx) => {

@@ -3,11 +3,13 @@
  * this interface only; the control plane implements it.
  */
 import type { LoggedEvent } from "../events/event-log.ts";
+import type { RolloutPhase } from "../rollout/rollout-types.ts";
 
-export type SplitSource = "file" | "admin" | "rollout";
+export type { SplitSource } from "../runtime/split-write.ts";
+import type { SplitSource } from "../runtime/split-write.ts";
 
 export interface RolloutStatus {
-  phase: "progressing" | "waitingApproval" | "paused" | "promoted" | "rolledBack";
+  phase: RolloutPhase;
   target: string;
   baseline: string;
   stepIndex: number;
@@ -62,7 +64,7 @@ export interface StatusView {
 
 /** A refusal the admin API turns into its HTTP status and JSON error body. */
 export interface ControlError {
-  status: 400 | 404 | 409;
+  status: 400 | 404 | 409 | 503;
   code: string;
   message: string;
   /** Field path -> what is wrong with it (400 only). */
@@ -96,12 +98,12 @@ export interface ControlApi {
   effectiveConfig(): unknown;
   events(sinceId: number | undefined): LoggedEvent[];
   /** Weights as percentages; 400 with per-field problems, 404 unknown route, 409 rollout running. */
-  setWeights(route: string, weights: unknown, actor: Actor): ControlResult<WeightsChange>;
+  setWeights(route: string, weights: unknown, actor: Actor): Promise<ControlResult<WeightsChange>>;
   /** Drops the admin override: the file's split applies again. */
-  clearWeights(route: string, actor: Actor): ControlResult<WeightsChange>;
+  clearWeights(route: string, actor: Actor): Promise<ControlResult<WeightsChange>>;
   reload(actor: Actor): Promise<ReloadOutcome>;
   /** start, pause, resume, approve, promote, abort; 404 unknown route or action, 409 wrong phase. */
-  rolloutAction(route: string, action: string, actor: Actor): ControlResult<RolloutStatus>;
+  rolloutAction(route: string, action: string, actor: Actor): Promise<ControlResult<RolloutStatus>>;
   isReady(): boolean;
   isDraining(): boolean;
 }

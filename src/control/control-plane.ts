@@ -9,9 +9,7 @@ import { loadConfigFile, formatProblem } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import type { EventLog, LoggedEvent } from "../events/event-log.ts";
 import type { Logger } from "../log/logger.ts";
-import type { SplitEntry } from "../routing/split.ts";
 import type { Runtime } from "../runtime/runtime.ts";
-import { buildSnapshot, type Snapshot } from "../runtime/snapshot.ts";
 import type { Clock } from "../time/clock.ts";
 import type { HealthChecker } from "../upstream/health-checker.ts";
 import { buildUpstreams, type UpstreamDeps } from "../upstream/upstream-set.ts";
@@ -22,31 +20,33 @@ import type {
   ControlResult,
   ReloadOutcome,
   RolloutStatus,
-  SplitSource,
   StatusView,
   WeightsChange,
 } from "./control-api.ts";
 import { redactConfig } from "./redact.ts";
-import { entriesMap, reconcileOverrides, type SplitOverride } from "./split-overrides.ts";
-import { entriesToPercent, parseWeightsInput } from "./weights-input.ts";
+import { parseWeightsInput } from "./weights-input.ts";
+import { entriesToPercent } from "../routing/split-entries.ts";
 import { splitFromConfig } from "../routing/route-table.ts";
+import type { SplitEntry } from "../routing/split.ts";
+import type { SplitWriteResult } from "../runtime/split-write.ts";
 
 /** What rollouts (a later layer) tell the control plane about a route. */
 export interface RolloutView {
   status(route: string): RolloutStatus | null;
   /** progressing or waitingApproval: manual weight changes are refused (409). */
   isBlockingWeights(route: string): boolean;
-  /** A new config was applied; `previous` is the config it replaced. */
-  configApplied(config: Config, previous: Config): void;
-  act(route: string, action: string, actor: Actor, config: Config): ControlResult<RolloutStatus>;
+  /** A new config is in force: start, restart, update or stop rollouts to match it. */
+  configApplied(config: Config): Promise<void>;
+  act(
+    route: string,
+    action: string,
+    actor: Actor,
+    config: Config,
+  ): Promise<ControlResult<RolloutStatus>>;
 }
 
 export interface ControlPlaneHooks {
-  /** A new snapshot is in place (weights, endpoints, routes may have changed). */
-  snapshotSwapped?(snapshot: Snapshot, previous: Snapshot): void;
   reloadFinished?(result: "success" | "failure"): void;
-  /** The overrides changed: persist them. */
-  overridesChanged?(overrides: ReadonlyMap<string, SplitOverride>): void;
   /** Settings that live on listeners (admin tokens, server timeouts) may have changed. */
   configApplied?(config: Config): void;
 }
@@ -61,7 +61,6 @@ export interface ControlPlaneOptions {
   events: EventLog;
   logger: Logger;
   clock: Clock;
-  overrides?: ReadonlyMap<string, SplitOverride>;
   hooks?: ControlPlaneHooks;
   env?: NodeJS.ProcessEnv;
 }
@@ -72,13 +71,11 @@ export class ControlPlane implements ControlApi {
   private readonly logger: Logger;
   private readonly eventLog: EventLog;
   private readonly hooks: ControlPlaneHooks;
-  private overrides: Map<string, SplitOverride>;
   private loadedAtMs: number;
   private lastError: ConfigError | null = null;
   private reloadChain: Promise<unknown> = Promise.resolve();
   /** The content last refused: the watcher seeing the same bytes again is not a new failure. */
   private refusedHash: string | undefined;
-  private isDrainingNow = false;
   rollouts: RolloutView | undefined;
 
   constructor(options: ControlPlaneOptions) {
@@ -88,13 +85,6 @@ export class ControlPlane implements ControlApi {
     this.eventLog = options.events;
     this.hooks = options.hooks ?? {};
     this.loadedAtMs = options.clock.wallNow();
-    const { kept, dropped } = reconcileOverrides(options.overrides ?? new Map(), options.config);
-    this.overrides = kept;
-    for (const drop of dropped) this.reportDroppedOverride(drop.route, drop.reason, "startup");
-    // The state file must forget them too, or a later restart would bring them back.
-    if (dropped.length > 0) this.hooks.overridesChanged?.(kept);
-    if (kept.size > 0)
-      this.swapSnapshot(options.config, options.configHash, this.runtime.current.upstreams);
   }
 
   get config(): Config {
@@ -140,11 +130,11 @@ export class ControlPlane implements ControlApi {
       this.lastError = null;
       return { applied: true, changed: false, hash: loaded.hash, error: null };
     }
-    this.apply(loaded.config, loaded.hash, actor);
+    await this.apply(loaded.config, loaded.hash, actor);
     return { applied: true, changed: true, hash: loaded.hash, error: null };
   }
 
-  private apply(config: Config, hash: string, actor: Actor): void {
+  private async apply(config: Config, hash: string, actor: Actor): Promise<void> {
     const previous = this.runtime.current;
     if (!sameListen(previous.config, config)) {
       this.logger.warn(
@@ -155,140 +145,89 @@ export class ControlPlane implements ControlApi {
     const built = buildUpstreams(config, this.options.upstreamDeps, previous.upstreams);
     // New endpoints are checked before they get traffic: the checker marks them first.
     this.options.healthChecker.update(built.upstreams);
-    const { kept, dropped } = reconcileOverrides(this.overrides, config);
-    const overridesChanged = dropped.length > 0;
-    this.overrides = kept;
-    this.swapSnapshot(config, hash, built.upstreams);
+    this.runtime.applyConfig(config, hash, built.upstreams, actor);
     built.retire().catch((error: unknown) => {
       this.logger.warn({ err: error }, "closing retired endpoints failed");
     });
     this.loadedAtMs = this.options.clock.wallNow();
     this.lastError = null;
-    for (const drop of dropped) this.reportDroppedOverride(drop.route, drop.reason, actor);
-    if (overridesChanged) this.hooks.overridesChanged?.(this.overrides);
     this.logger.info({ actor, hash, file: this.options.configFile }, "config reloaded");
     this.eventLog.append("config.reloaded", { actor, hash, file: this.options.configFile });
     this.hooks.reloadFinished?.("success");
     this.hooks.configApplied?.(config);
-    this.rollouts?.configApplied(config, previous.config);
-  }
-
-  private swapSnapshot(config: Config, hash: string, upstreams: Snapshot["upstreams"]): void {
-    const next = buildSnapshot(config, hash, upstreams, entriesMap(this.overrides));
-    const previous = this.runtime.swap(next);
-    this.hooks.snapshotSwapped?.(next, previous);
-  }
-
-  private reportDroppedOverride(route: string, reason: string, actor: Actor): void {
-    this.logger.info({ route, reason, actor }, "weight override dropped; the file's split applies");
-    this.eventLog.append("weights.overrideDropped", { route, reason, actor });
+    await this.rollouts?.configApplied(config);
   }
 
   // ---- weights -----------------------------------------------------------------------------
 
-  setWeights(route: string, weights: unknown, actor: Actor): ControlResult<WeightsChange> {
-    return this.changeSplit(route, actor, "admin", weights);
-  }
-
-  clearWeights(route: string, actor: Actor): ControlResult<WeightsChange> {
-    return this.changeSplit(route, actor, "admin", undefined);
-  }
-
-  /**
-   * Sets (or with `weights` undefined, drops) the override of one route. Rollouts call this
-   * with source "rollout"; the admin API with "admin".
-   */
-  changeSplit(
-    routeName: string,
-    actor: Actor,
-    source: "admin" | "rollout",
+  async setWeights(
+    route: string,
     weights: unknown,
-  ): ControlResult<WeightsChange> {
+    actor: Actor,
+  ): Promise<ControlResult<WeightsChange>> {
     const snapshot = this.runtime.current;
-    const routeConfig = snapshot.config.routes.find((r) => r.name === routeName);
-    const compiled = snapshot.routes.get(routeName);
-    if (routeConfig === undefined || compiled === undefined) {
-      return refusal(404, "SWITCHYARD_UNKNOWN_ROUTE", `no route named "${routeName}"`);
-    }
-    if (source === "admin" && this.rollouts?.isBlockingWeights(routeName) === true) {
-      return refusal(
-        409,
-        "SWITCHYARD_ROLLOUT_RUNNING",
-        `a rollout is running on route "${routeName}"; pause it first (switchyard rollout ${routeName} pause)`,
-      );
-    }
-    const fileSplit = splitFromConfig(routeConfig);
-    let entries: readonly SplitEntry[] | undefined;
-    if (weights !== undefined) {
-      const parsed = parseWeightsInput(
-        weights,
-        new Set(Object.keys(snapshot.config.upstreams)),
-        fileSplit.map((e) => e.upstream),
-      );
-      if (!parsed.ok) {
-        return {
-          ok: false,
-          error: {
-            status: 400,
-            code: "SWITCHYARD_INVALID_WEIGHTS",
-            message: "the weights are invalid",
-            fields: parsed.fields,
-          },
-        };
-      }
-      entries = parsed.entries;
-    }
-    const before = entriesToPercent(compiled.split.entries);
-    const beforeSource = this.splitSourceOf(routeName);
-    if (entries === undefined) {
-      if (!this.overrides.has(routeName)) {
-        return {
-          ok: true,
-          value: { route: routeName, before, after: before, splitSource: "file" },
-        };
-      }
-      this.overrides.delete(routeName);
-    } else {
-      this.overrides.set(routeName, {
-        entries,
-        source,
-        setBy: actor,
-        setAt: new Date(this.options.clock.wallNow()).toISOString(),
-        fileSplit,
-      });
-    }
-    this.swapSnapshot(snapshot.config, snapshot.configHash, snapshot.upstreams);
-    const after = entriesToPercent(entries ?? fileSplit);
-    const splitSource = this.splitSourceOf(routeName);
-    this.logger.info(
-      { route: routeName, actor, before, after, beforeSource, splitSource },
-      entries === undefined ? "weight override cleared" : "weights changed",
+    const routeConfig = snapshot.config.routes.find((r) => r.name === route);
+    if (routeConfig === undefined) return unknownRoute(route);
+    const blocked = this.blockedByRollout(route);
+    if (blocked !== undefined) return blocked;
+    const parsed = parseWeightsInput(
+      weights,
+      new Set(Object.keys(snapshot.config.upstreams)),
+      splitFromConfig(routeConfig).map((e) => e.upstream),
     );
-    this.eventLog.append("weights.changed", {
-      route: routeName,
-      actor,
-      before,
-      after,
-      splitSource,
-    });
-    this.hooks.overridesChanged?.(this.overrides);
-    return { ok: true, value: { route: routeName, before, after, splitSource } };
+    if (!parsed.ok) {
+      return {
+        ok: false,
+        error: {
+          status: 400,
+          code: "SWITCHYARD_INVALID_WEIGHTS",
+          message: `the weights are invalid: ${Object.values(parsed.fields).join("; ")}`,
+          fields: parsed.fields,
+        },
+      };
+    }
+    return this.writeAdminSplit(route, parsed.entries, actor);
   }
 
-  rolloutAction(route: string, action: string, actor: Actor): ControlResult<RolloutStatus> {
+  /** Drops the admin override: the file's split applies again. */
+  async clearWeights(route: string, actor: Actor): Promise<ControlResult<WeightsChange>> {
+    if (this.runtime.current.routes.get(route) === undefined) return unknownRoute(route);
+    const blocked = this.blockedByRollout(route);
+    if (blocked !== undefined) return blocked;
+    return this.writeAdminSplit(route, null, actor);
+  }
+
+  /** While a rollout is progressing or waiting for approval, it owns the split (SPEC 5). */
+  private blockedByRollout(route: string): ControlResult<never> | undefined {
+    if (this.rollouts?.isBlockingWeights(route) !== true) return undefined;
+    return refusal(
+      409,
+      "SWITCHYARD_ROLLOUT_RUNNING",
+      `a rollout is running on route "${route}"; pause it first (switchyard rollout ${route} pause)`,
+    );
+  }
+
+  private async writeAdminSplit(
+    route: string,
+    splitBp: readonly SplitEntry[] | null,
+    actor: Actor,
+  ): Promise<ControlResult<WeightsChange>> {
+    const result = await this.runtime.setSplit({ route, splitBp, source: "admin", actor });
+    return toWeightsChange(result);
+  }
+
+  rolloutAction(
+    route: string,
+    action: string,
+    actor: Actor,
+  ): Promise<ControlResult<RolloutStatus>> {
     const rollouts = this.rollouts;
     if (rollouts === undefined) {
-      return refusal(409, "SWITCHYARD_NO_ROLLOUT", "rollouts are not running in this process");
+      return Promise.resolve(
+        refusal(409, "SWITCHYARD_NO_ROLLOUT", "rollouts are not running in this process"),
+      );
     }
     return rollouts.act(route, action, actor, this.runtime.current.config);
-  }
-
-  splitSourceOf(route: string): SplitSource {
-    return this.overrides.get(route)?.source ?? "file";
-  }
-
-  get currentOverrides(): ReadonlyMap<string, SplitOverride> {
-    return this.overrides;
   }
 
   // ---- views -------------------------------------------------------------------------------
@@ -299,7 +238,7 @@ export class ControlPlane implements ControlApi {
       routes: snapshot.routes.routes.map((route) => ({
         name: route.name,
         split: entriesToPercent(route.split.entries),
-        splitSource: this.splitSourceOf(route.name),
+        splitSource: this.runtime.splitSourceOf(route.name),
         rollout: this.rollouts?.status(route.name) ?? null,
       })),
       upstreams: [...snapshot.upstreams.values()].map((upstream) => ({
@@ -318,7 +257,7 @@ export class ControlPlane implements ControlApi {
         lastError: this.lastError,
       },
       ready: this.isReady(),
-      draining: this.isDrainingNow,
+      draining: this.isDraining(),
     };
   }
 
@@ -331,16 +270,27 @@ export class ControlPlane implements ControlApi {
   }
 
   isReady(): boolean {
-    return this.options.healthChecker.isFirstRoundDone && !this.isDrainingNow;
+    return this.options.healthChecker.isFirstRoundDone && this.runtime.phase === "serving";
   }
 
+  /** From SIGTERM on: /readyz answers 503 (the listener may still be open for drainDelay). */
   isDraining(): boolean {
-    return this.isDrainingNow;
+    const phase = this.runtime.phase;
+    return phase === "draining" || phase === "closing";
   }
+}
 
-  startDraining(): void {
-    this.isDrainingNow = true;
-  }
+function unknownRoute(route: string): ControlResult<never> {
+  return refusal(404, "SWITCHYARD_UNKNOWN_ROUTE", `no route named "${route}"`);
+}
+
+function toWeightsChange(result: SplitWriteResult): ControlResult<WeightsChange> {
+  if (!result.ok) return result;
+  const { route, before, after, splitSource } = result.change;
+  return {
+    ok: true,
+    value: { route, before: entriesToPercent(before), after: entriesToPercent(after), splitSource },
+  };
 }
 
 function refusal(

@@ -8,8 +8,8 @@ import { FULL_SPLIT_BP, percentToBp } from "../config/units.ts";
 import type { SplitEntry } from "../routing/split.ts";
 import type { StateStore } from "../state/state-store.ts";
 import { emptyState, type PersistedState } from "../state/state-schema.ts";
-import type { SplitOverride } from "./split-overrides.ts";
-import { entriesToPercent } from "./weights-input.ts";
+import type { SplitOverride } from "../runtime/split-overrides.ts";
+import { entriesToPercent } from "../routing/split-entries.ts";
 
 export type RolloutRecord = Readonly<Record<string, unknown>>;
 

@@ -134,7 +134,7 @@ async function runDemo(options: DemoOptions, v1: DemoBackend, v2: DemoBackend): 
     // As a load balancer would wait for /readyz: the first round of health checks decides.
     await proxy.healthChecker.firstRoundDone;
     // The rollout waits for the burst, so the table shows its first step's split.
-    proxy.control.rolloutAction("web", "pause", "demo");
+    await proxy.control.rolloutAction("web", "pause", "demo");
     const proxyUrl = clientUrl(loaded.config.listen.proxy.host, proxy.proxyPort);
     const versions = new Map([
       [v1.url, "v1"],

@@ -43,16 +43,22 @@ export async function runRolloutStory(
   const timer = setTimeout(() => {
     finish("timedOut");
   }, timeoutMs);
-  const started = proxy.control.rolloutAction(ROUTE, "start", "demo");
-  if (!started.ok) {
-    out(`  could not start the rollout: ${started.error.message}`);
-    finish("timedOut");
-  } else {
+  const announce = (started: Awaited<ReturnType<typeof proxy.control.rolloutAction>>): void => {
+    if (!started.ok) {
+      out(`  could not start the rollout: ${started.error.message}`);
+      finish("timedOut");
+      return;
+    }
     const { steps, interval } = rolloutPolicy(proxy);
     out(
       `rolling out v2 (canary): steps ${steps.join("% -> ")}%, one evaluation every ${interval / 1000}s, under light traffic\n`,
     );
-  }
+  };
+  // main paused the rollout at its first step for the burst; resuming gives it a fresh window.
+  proxy.control.rolloutAction(ROUTE, "resume", "demo").then(announce, (error: unknown) => {
+    out(`  could not start the rollout: ${String(error)}`);
+    finish("timedOut");
+  });
   const end = await ended;
   clearTimeout(timer);
   unsubscribe();

@@ -3,6 +3,7 @@
  * one place. Label values are config names only (route, upstream, endpoint URL) or values from
  * the small fixed sets below, never request paths or headers, so cardinality stays bounded.
  */
+import { ROLLOUT_PHASES } from "../rollout/rollout-types.ts";
 
 export const PREFIX = "switchyard_";
 
@@ -33,15 +34,8 @@ export const CLIENT_GONE_CODE = "0";
 export const BREAKER_STATE_VALUES = { closed: 0, halfOpen: 1, open: 2 } as const;
 
 /** A route with no rollout running is `idle`. */
-export const ROLLOUT_PHASES = [
-  "idle",
-  "progressing",
-  "waitingApproval",
-  "paused",
-  "promoted",
-  "rolledBack",
-] as const;
-export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];
+export const ROLLOUT_PHASE_LABELS = ["idle", ...ROLLOUT_PHASES] as const;
+export type RolloutPhaseLabel = (typeof ROLLOUT_PHASE_LABELS)[number];
 
 export const RELOAD_RESULTS = ["success", "failure"] as const;
 export type ReloadResult = (typeof RELOAD_RESULTS)[number];

@@ -28,11 +28,11 @@ import {
   RETRIES_TOTAL,
   ROLLOUT_DECISIONS_TOTAL,
   ROLLOUT_PHASE,
-  ROLLOUT_PHASES,
+  ROLLOUT_PHASE_LABELS,
   ROLLOUT_STEP_PERCENT,
   UPSTREAM_WEIGHT_PERCENT,
   type ReloadResult,
-  type RolloutPhase,
+  type RolloutPhaseLabel,
 } from "./metric-names.ts";
 import { RequestSeries } from "./request-series.ts";
 import { SeriesSet } from "./series-set.ts";
@@ -253,9 +253,9 @@ export class Metrics implements ProxyRecorder, UpstreamEventListener, HealthList
   }
 
   /** Sets 1 for `phase` and 0 for the others; `idle` also drops the step gauge. */
-  rolloutPhase(route: string, phase: RolloutPhase): void {
+  rolloutPhase(route: string, phase: RolloutPhaseLabel): void {
     if (phase === "idle") this.#rolloutStep.removeWhere(([r]) => r === route);
-    for (const each of ROLLOUT_PHASES) {
+    for (const each of ROLLOUT_PHASE_LABELS) {
       this.#rolloutPhase.child(route, each).set(each === phase ? 1 : 0);
     }
   }

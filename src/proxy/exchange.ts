@@ -135,7 +135,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.canSendTrailers = canSendTrailers(this.init.req, outHeaders);
     // Checked first: a delete turns the object into a slow dictionary for writeHead.
     if (!this.canSendTrailers && outHeaders.trailer !== undefined) delete outHeaders.trailer;
-    if (this.init.runtime.isDraining) res.shouldKeepAlive = false;
+    if (this.init.runtime.isClosing) res.shouldKeepAlive = false;
     try {
       res.writeHead(statusCode, statusMessage, outHeaders);
     } catch (error) {

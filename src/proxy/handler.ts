@@ -41,7 +41,7 @@ export class ProxyHandler {
   readonly handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const startedAtMs = performance.now();
     // Draining: this answer is the connection's last (Node then sends Connection: close).
-    if (this.runtime.isDraining) res.shouldKeepAlive = false;
+    if (this.runtime.isClosing) res.shouldKeepAlive = false;
     const requestId = requestIdFor(req.headers["x-request-id"]);
     // llhttp passes HTTP/0.9 and HTTP/2.0 request lines on: we speak neither over HTTP/1.
     if (req.httpVersionMajor !== 1) {

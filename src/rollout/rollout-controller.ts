@@ -1,132 +1,101 @@
 /**
- * Runs the rollouts (SPEC 5): a ticker about every second evaluates each progressing rollout,
- * with the full decision at the end of each interval and the fast-rollback check in between,
- * and applies the verdicts through the control plane (weights with source "rollout"). It starts
- * rollouts on a new or changed `rollout` block or on `start`, takes the operator's actions,
- * persists progress, and reports every decision to the event log, metrics, logs and webhooks.
+ * Runs the rollouts (SPEC 5 and 12): a ticker about every second evaluates each progressing
+ * rollout, with the full decision at the end of each interval and the fast-rollback check in
+ * between, and takes the operator's verbs. Every change that moves traffic is written through
+ * the runtime's one split writer first; the rollout's phase, step, metrics, state file and
+ * webhooks change only once that write succeeded, so they never disagree with live traffic.
+ * Work on one route runs one piece at a time (a verb waits for an evaluation in flight).
  */
 import type { Config, RolloutConfig } from "../config/schema.ts";
-import type { Actor, ControlResult, RolloutStatus, WeightsChange } from "../control/control-api.ts";
+import type { Actor, ControlError, ControlResult, RolloutStatus } from "../control/control-api.ts";
 import type { RolloutView } from "../control/control-plane.ts";
-import type { EventLog } from "../events/event-log.ts";
 import type { Logger } from "../log/logger.ts";
+import type { SplitReader, SplitWriter } from "../runtime/split-write.ts";
 import type { Clock, TimerHandle } from "../time/clock.ts";
 import { decideAtIntervalEnd, decideFastRollback } from "./decide.ts";
+import { planAction, startRefusal, type ActionPlan } from "./rollout-actions.ts";
+import { KeyedQueue } from "./keyed-queue.ts";
+import { RolloutReporter, type RolloutReporterOptions } from "./rollout-reporter.ts";
+import { restoreRollout } from "./rollout-restore.ts";
 import {
-  fromPersisted,
+  identityOf,
+  isFinished,
   isRunning,
-  policyHash,
-  RECENT_DECISIONS,
+  rolloutSplitBp,
   statusOf,
   stepPercentOf,
+  targetPercentFor,
   targetPercentOf,
-  toPersisted,
   type RouteRollout,
 } from "./rollout-state.ts";
 import {
   ROLLOUT_ACTIONS,
   type Decision,
   type RolloutAction,
-  type RolloutPhase,
+  type RolloutProgress,
   type StatsSource,
 } from "./rollout-types.ts";
-import type { WebhookPayload } from "./webhooks.ts";
+
+export type { RolloutMetrics, RolloutNotifier, RolloutPersistence } from "./rollout-reporter.ts";
 
 export const TICK_MS = 1000;
 const TIMER_SLACK_MS = 50;
-
-export interface SplitWriter {
-  changeSplit(
-    route: string,
-    actor: Actor,
-    source: "admin" | "rollout",
-    weights: unknown,
-  ): ControlResult<WeightsChange>;
-}
 
 export interface RolloutStats {
   forRoute(route: string, nowMs: number): StatsSource;
   resetFrom(route: string, nowMs: number): void;
 }
 
-export interface RolloutNotifier {
-  notify(webhooks: RolloutConfig["webhooks"], payload: WebhookPayload): void;
-}
-
-export interface RolloutMetrics {
-  rolloutStep(route: string, target: string, percent: number): void;
-  rolloutPhase(route: string, phase: RolloutPhase | "idle"): void;
-  rolloutDecision(route: string, verdict: string): void;
-}
-
-export interface RolloutPersistence {
-  setRollout(route: string, record: Readonly<Record<string, unknown>> | null): void;
-}
-
-export interface RolloutControllerOptions {
-  splits: SplitWriter;
+export interface RolloutControllerOptions extends RolloutReporterOptions {
+  splits: SplitWriter & SplitReader;
   stats: RolloutStats;
-  notifier: RolloutNotifier;
-  metrics: RolloutMetrics;
-  persistence: RolloutPersistence;
-  events: EventLog;
   logger: Logger;
   clock: Clock;
 }
 
-type WebhookEvent = WebhookPayload["event"];
-
 export class RolloutController implements RolloutView {
   private readonly o: RolloutControllerOptions;
+  private readonly report: RolloutReporter;
   private readonly rollouts = new Map<string, RouteRollout>();
+  private readonly queue = new KeyedQueue();
   private timer: TimerHandle | undefined;
   private isStopped = false;
 
   constructor(options: RolloutControllerOptions) {
     this.o = options;
+    this.report = new RolloutReporter(options);
   }
 
   /**
-   * At startup: resumes saved progress whose policy is still the file's (with a fresh window),
+   * At startup: resumes saved progress whose rollout is still the file's (with a fresh window),
    * and starts the rollouts that have none.
    */
-  initialize(config: Config, saved: ReadonlyMap<string, Readonly<Record<string, unknown>>>): void {
+  async initialize(
+    config: Config,
+    saved: ReadonlyMap<string, Readonly<Record<string, unknown>>>,
+  ): Promise<void> {
     for (const route of config.routes) {
       const policy = route.rollout;
       if (policy === undefined) {
         if (saved.has(route.name)) this.o.persistence.setRollout(route.name, null);
         continue;
       }
-      const record = saved.get(route.name);
-      const persisted = record === undefined ? undefined : fromPersisted(record);
-      if (
-        persisted !== undefined &&
-        persisted.policyHash === policyHash(policy) &&
-        persisted.stepIndex < policy.steps.length
-      ) {
-        const rollout: RouteRollout = {
-          route: route.name,
-          policy,
-          policyHash: persisted.policyHash,
-          phase: persisted.phase,
-          stepIndex: persisted.stepIndex,
-          failures: persisted.failures,
-          intervalStartedMs: this.o.clock.now(),
-          decisions: persisted.decisions,
-        };
-        this.rollouts.set(route.name, rollout);
-        this.o.stats.resetFrom(route.name, this.o.clock.now());
-        this.o.logger.info(
-          { route: route.name, phase: rollout.phase, stepPercent: stepPercentOf(rollout) },
-          "rollout resumed where it was, with a fresh window",
-        );
-        // A paused or finished rollout no longer owns the split: the saved one (maybe an
-        // operator's) stands.
-        if (isRunning(rollout.phase)) this.applyWeights(rollout, "rollout");
-        this.reportPhase(rollout);
-      } else {
-        this.begin(route.name, policy, "file");
+      const now = this.o.clock.now();
+      const restored = restoreRollout(route.name, policy, saved.get(route.name), now);
+      if (restored === undefined) {
+        await this.run(route.name, () => this.begin(route.name, policy, "file"));
+        continue;
       }
+      this.rollouts.set(route.name, restored);
+      this.o.stats.resetFrom(route.name, now);
+      this.o.logger.info(
+        { route: route.name, phase: restored.phase, stepPercent: stepPercentOf(restored) },
+        "rollout resumed where it was, with a fresh window",
+      );
+      // A paused or finished rollout no longer owns the split: the saved one (maybe an
+      // operator's) stands.
+      if (isRunning(restored.phase)) await this.run(route.name, () => this.enforceStep(route.name));
+      this.report.stateChanged(restored);
     }
     this.schedule();
   }
@@ -143,126 +112,107 @@ export class RolloutController implements RolloutView {
     return rollout !== undefined && isRunning(rollout.phase);
   }
 
-  configApplied(config: Config, previous: Config): void {
-    const before = new Map(previous.routes.map((r) => [r.name, r.rollout]));
+  /**
+   * A new config is in force. A rollout restarts only when its target, baseline or steps
+   * changed; other edits apply to it as it runs. Removing the block stops it, and the split
+   * it left stays until someone changes it.
+   */
+  async configApplied(config: Config): Promise<void> {
     for (const route of config.routes) {
       const policy = route.rollout;
-      const rollout = this.rollouts.get(route.name);
+      const name = route.name;
+      const rollout = this.rollouts.get(name);
       if (policy === undefined) {
-        if (rollout !== undefined) {
-          // Removing the block stops the rollout; the split it left stays until someone changes it.
-          this.rollouts.delete(route.name);
-          this.o.persistence.setRollout(route.name, null);
-          this.o.metrics.rolloutPhase(route.name, "idle");
-          this.o.events.append("rollout.stopped", {
-            route: route.name,
-            reason: "the rollout block was removed from the config",
-          });
-        }
-        continue;
-      }
-      const previousPolicy = before.get(route.name);
-      const isNewOrChanged =
-        previousPolicy === undefined || policyHash(previousPolicy) !== policyHash(policy);
-      if (isNewOrChanged) {
-        this.begin(route.name, policy, "file");
-      } else if (rollout !== undefined && isRunning(rollout.phase)) {
+        if (rollout !== undefined)
+          this.stopRollout(name, "the rollout block was removed from the config");
+      } else if (rollout === undefined || rollout.policyHash !== identityOf(policy)) {
+        await this.run(name, () => this.begin(name, policy, "file"));
+      } else {
+        rollout.policy = policy;
         // The file may have changed the route's split under a running rollout: its step stands.
-        this.applyWeights(rollout, "rollout");
+        if (isRunning(rollout.phase)) await this.run(name, () => this.enforceStep(name));
       }
     }
     for (const name of this.rollouts.keys()) {
-      if (!config.routes.some((r) => r.name === name)) {
-        this.rollouts.delete(name);
-        this.o.persistence.setRollout(name, null);
-      }
+      if (!config.routes.some((r) => r.name === name))
+        this.stopRollout(name, "the route was removed");
     }
   }
 
   // ---- operator actions -----------------------------------------------------------------------
 
-  act(route: string, action: string, actor: Actor, config: Config): ControlResult<RolloutStatus> {
+  act(
+    route: string,
+    action: string,
+    actor: Actor,
+    config: Config,
+  ): Promise<ControlResult<RolloutStatus>> {
     if (!(ROLLOUT_ACTIONS as readonly string[]).includes(action)) {
-      return refusal(
-        404,
-        "SWITCHYARD_UNKNOWN_ACTION",
-        `unknown rollout action "${action}" (one of ${ROLLOUT_ACTIONS.join(", ")})`,
-      );
+      const known = ROLLOUT_ACTIONS.join(", ");
+      const message = `unknown rollout action "${action}" (one of ${known})`;
+      return Promise.resolve(refusal(404, "SWITCHYARD_UNKNOWN_ACTION", message));
     }
     const routeConfig = config.routes.find((r) => r.name === route);
     if (routeConfig === undefined) {
-      return refusal(404, "SWITCHYARD_UNKNOWN_ROUTE", `no route named "${route}"`);
+      return Promise.resolve(refusal(404, "SWITCHYARD_UNKNOWN_ROUTE", `no route named "${route}"`));
     }
-    if (routeConfig.rollout === undefined) {
-      return refusal(
-        409,
-        "SWITCHYARD_NO_ROLLOUT",
-        `route "${route}" has no rollout block in the config`,
-      );
+    const policy = routeConfig.rollout;
+    if (policy === undefined) {
+      const message = `route "${route}" has no rollout block in the config`;
+      return Promise.resolve(refusal(409, "SWITCHYARD_NO_ROLLOUT", message));
     }
-    if (action === "start") {
-      this.begin(route, routeConfig.rollout, actor);
-      return this.ok(route);
-    }
-    const rollout = this.rollouts.get(route);
-    if (rollout === undefined) {
-      return refusal(
-        409,
-        "SWITCHYARD_ROLLOUT_IDLE",
-        `no rollout is running on route "${route}"; start one first`,
-      );
-    }
-    const phase = rollout.phase;
-    const now = this.o.clock.now();
-    switch (action as RolloutAction) {
-      case "pause":
-        if (!isRunning(phase)) return this.wrongPhase(rollout, action);
-        rollout.phase = "paused";
-        this.record(rollout, actor, "paused", `paused by ${actor}`);
-        break;
-      case "resume":
-        if (phase !== "paused") return this.wrongPhase(rollout, action);
-        rollout.phase = "progressing";
-        rollout.intervalStartedMs = now;
-        this.o.stats.resetFrom(route, now);
-        this.record(rollout, actor, undefined, `resumed by ${actor}`);
-        break;
-      case "approve":
-        if (phase !== "waitingApproval") return this.wrongPhase(rollout, action);
-        rollout.phase = "progressing";
-        rollout.stepIndex = Math.min(rollout.stepIndex + 1, rollout.policy.steps.length - 1);
-        rollout.intervalStartedMs = now;
-        this.o.stats.resetFrom(route, now);
-        this.applyWeights(rollout, actor);
-        this.record(
-          rollout,
-          actor,
-          "advanced",
-          `approved by ${actor}: step ${stepPercentOf(rollout)}%`,
-        );
-        break;
-      case "promote":
-        if (phase === "promoted") return this.wrongPhase(rollout, action);
-        rollout.phase = "promoted";
-        this.applyWeights(rollout, actor);
-        this.record(rollout, actor, "promoted", `promoted by ${actor}: target at 100%`);
-        break;
-      case "abort":
-        if (phase === "rolledBack") return this.wrongPhase(rollout, action);
-        rollout.phase = "rolledBack";
-        this.applyWeights(rollout, actor);
-        this.record(rollout, actor, "rolledBack", `aborted by ${actor}: target at 0%`);
-        break;
-      case "start":
-        break;
-    }
-    return this.ok(route);
+    return this.run(route, () => this.actNow(route, action as RolloutAction, actor, policy));
   }
 
+  /** Stops the ticker; work already queued finishes. */
   stop(): void {
     this.isStopped = true;
     this.timer?.cancel();
     this.timer = undefined;
+  }
+
+  /** Resolves once every queued piece of work has finished. */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private async actNow(
+    route: string,
+    action: RolloutAction,
+    actor: Actor,
+    policy: RolloutConfig,
+  ): Promise<ControlResult<RolloutStatus>> {
+    const rollout = this.rollouts.get(route);
+    if (action === "start") {
+      const refused = startRefusal(rollout);
+      if (refused !== undefined) return { ok: false, error: refused };
+      const error = await this.begin(route, policy, actor);
+      return error === undefined ? this.statusResult(route) : { ok: false, error };
+    }
+    if (rollout === undefined) {
+      const message = `no rollout is running on route "${route}"; start one first`;
+      return refusal(409, "SWITCHYARD_ROLLOUT_IDLE", message);
+    }
+    const outcome = planAction(rollout, action, actor);
+    if (!outcome.ok) return outcome;
+    const error = await this.commitAction(rollout, outcome.plan, actor);
+    return error === undefined ? this.statusResult(route) : { ok: false, error };
+  }
+
+  private async commitAction(
+    rollout: RouteRollout,
+    plan: ActionPlan,
+    actor: Actor,
+  ): Promise<ControlError | undefined> {
+    if (plan.isSplitWritten) {
+      const error = await this.writeSplit(rollout, plan.next, actor);
+      if (error !== undefined) return error;
+    }
+    const now = this.o.clock.now();
+    Object.assign(rollout, plan.next);
+    if (plan.isFreshStep) this.freshStep(rollout, now);
+    this.report.action(rollout, actor, plan.event, plan.reason);
+    return undefined;
   }
 
   // ---- the ticker -----------------------------------------------------------------------------
@@ -271,203 +221,165 @@ export class RolloutController implements RolloutView {
     if (this.isStopped || this.timer !== undefined) return;
     this.timer = this.o.clock.setTimeout(() => {
       this.timer = undefined;
-      try {
-        this.tick();
-      } catch (error) {
-        this.o.logger.error({ err: error }, "rollout evaluation failed");
-      }
-      this.schedule();
+      this.tick()
+        .catch((error: unknown) => {
+          this.o.logger.error({ err: error }, "rollout evaluation failed");
+        })
+        .finally(() => {
+          this.schedule();
+        });
     }, TICK_MS);
   }
 
   /** One evaluation round; public so tests on a manual clock can drive it directly. */
-  tick(): void {
-    const now = this.o.clock.now();
-    for (const rollout of this.rollouts.values()) {
-      if (!isRunning(rollout.phase)) continue;
-      const stats = wholeWindows(this.o.stats.forRoute(rollout.route, now));
-      const input = {
-        policy: rollout.policy,
-        progress: {
-          phase: rollout.phase,
-          stepIndex: rollout.stepIndex,
-          failures: rollout.failures,
-        },
-        stats,
-      };
-      // Timers fire on the event loop's clock, a fraction of a millisecond before
-      // performance.now() shows the full period: a little slack keeps an interval end from
-      // slipping to the next tick.
-      const isIntervalEnd =
-        rollout.phase === "progressing" &&
-        now - rollout.intervalStartedMs >= rollout.policy.interval - TIMER_SLACK_MS;
-      if (isIntervalEnd) {
-        this.applyDecision(rollout, decideAtIntervalEnd(input), now);
-      } else {
-        // Waiting for approval still carries target traffic: a decisive failure rolls back.
-        const fast = decideFastRollback(input);
-        if (fast !== undefined) this.applyDecision(rollout, fast, now);
-      }
-    }
+  async tick(): Promise<void> {
+    const routes = [...this.rollouts.values()]
+      .filter((r) => isRunning(r.phase))
+      .map((r) => r.route);
+    await Promise.all(routes.map((route) => this.run(route, () => this.evaluate(route))));
   }
 
-  private applyDecision(rollout: RouteRollout, decision: Decision, now: number): void {
-    const previousStep = rollout.stepIndex;
-    rollout.phase = decision.next.phase;
-    rollout.stepIndex = decision.next.stepIndex;
-    rollout.failures = decision.next.failures;
+  private async evaluate(route: string): Promise<void> {
+    const rollout = this.rollouts.get(route);
+    if (rollout === undefined || !isRunning(rollout.phase)) return;
+    const now = this.o.clock.now();
+    const input = {
+      policy: rollout.policy,
+      progress: { phase: rollout.phase, stepIndex: rollout.stepIndex, failures: rollout.failures },
+      stats: wholeWindows(this.o.stats.forRoute(route, now)),
+    };
+    // Timers fire on the event loop's clock, a fraction of a millisecond before
+    // performance.now() shows the full period: a little slack keeps an interval end from
+    // slipping to the next tick.
+    const isIntervalEnd =
+      rollout.phase === "progressing" &&
+      now - rollout.intervalStartedMs >= rollout.policy.interval - TIMER_SLACK_MS;
+    // Waiting for approval still carries target traffic: a decisive failure rolls back.
+    const decision = isIntervalEnd ? decideAtIntervalEnd(input) : decideFastRollback(input);
+    if (decision !== undefined) await this.applyDecision(rollout, decision, now);
+    await this.pauseIfPastDeadline(rollout, now);
+  }
+
+  private async applyDecision(
+    rollout: RouteRollout,
+    decision: Decision,
+    now: number,
+  ): Promise<void> {
+    const next = decision.next;
+    const isNewStep = next.stepIndex !== rollout.stepIndex || isFinished(next.phase);
+    if (isNewStep && (await this.writeSplit(rollout, next, "rollout")) !== undefined) return;
+    Object.assign(rollout, next);
     // Every evaluation starts a fresh window: a new step is judged on its own traffic.
     rollout.intervalStartedMs = now;
-    if (rollout.stepIndex !== previousStep || isFinished(rollout.phase)) {
-      this.o.stats.resetFrom(rollout.route, now);
-      this.applyWeights(rollout, "rollout");
-    }
-    const record = {
-      at: new Date(this.o.clock.wallNow()).toISOString(),
-      verdict: decision.verdict,
-      reason: decision.reason,
-      stepPercent: targetPercentOf(rollout),
-      isFast: decision.isFast,
-      metrics: decision.metrics,
+    if (isNewStep) this.freshStep(rollout, now);
+    this.report.decision(rollout, decision);
+  }
+
+  /** rollout.progressDeadline: a step held longer pauses the rollout with the reason. */
+  private async pauseIfPastDeadline(rollout: RouteRollout, now: number): Promise<void> {
+    const deadlineMs = rollout.policy.progressDeadline;
+    if (deadlineMs === undefined || rollout.phase !== "progressing") return;
+    if (now - rollout.stepStartedMs < deadlineMs) return;
+    const seconds = Math.round((now - rollout.stepStartedMs) / 1000);
+    const reason =
+      `the ${stepPercentOf(rollout)}% step was held for ${seconds} s, longer than ` +
+      `progressDeadline; paused (switchyard rollout ${rollout.route} resume)`;
+    const plan: ActionPlan = {
+      next: { phase: "paused", stepIndex: rollout.stepIndex, failures: rollout.failures },
+      isSplitWritten: false,
+      isFreshStep: false,
+      event: "paused",
+      reason,
     };
-    rollout.decisions.push(record);
-    if (rollout.decisions.length > RECENT_DECISIONS) rollout.decisions.shift();
-    this.o.metrics.rolloutDecision(rollout.route, decision.verdict);
-    this.o.events.append("rollout.decision", {
-      route: rollout.route,
-      verdict: decision.verdict,
-      reason: decision.reason,
-      isFast: decision.isFast,
-      phase: rollout.phase,
-      stepPercent: targetPercentOf(rollout),
-      failures: rollout.failures,
-      metrics: decision.metrics,
-      checks: decision.checks,
-    });
-    const level = decision.verdict === "rollback" || decision.verdict === "fail" ? "warn" : "info";
-    this.o.logger[level](
-      {
-        route: rollout.route,
-        verdict: decision.verdict,
-        metrics: decision.metrics,
-        phase: rollout.phase,
-      },
-      `rollout decision: ${decision.reason}`,
-    );
-    this.reportPhase(rollout);
-    this.persist(rollout);
-    const event = webhookEventFor(decision);
-    if (event !== undefined) this.notify(rollout, event, decision.reason, decision.metrics);
+    await this.commitAction(rollout, plan, "rollout");
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
 
-  private begin(route: string, policy: RolloutConfig, actor: Actor): void {
+  /** Starts a rollout at its first step; undefined when it is in force. */
+  private async begin(
+    route: string,
+    policy: RolloutConfig,
+    actor: Actor,
+  ): Promise<ControlError | undefined> {
     const now = this.o.clock.now();
     const rollout: RouteRollout = {
       route,
       policy,
-      policyHash: policyHash(policy),
+      policyHash: identityOf(policy),
       phase: "progressing",
       stepIndex: 0,
       failures: 0,
       intervalStartedMs: now,
+      stepStartedMs: now,
       decisions: [],
+      lastWriteError: undefined,
     };
+    const error = await this.writeSplit(rollout, rollout, actor);
+    if (error !== undefined) return error;
     this.rollouts.set(route, rollout);
     this.o.stats.resetFrom(route, now);
-    this.applyWeights(rollout, actor);
-    this.record(
+    this.report.action(
       rollout,
       actor,
       "advanced",
       `rollout started by ${actor}: step ${stepPercentOf(rollout)}%`,
     );
+    return undefined;
   }
 
-  /** Logs, persists and notifies an operator's (or the file's) change of phase or step. */
-  private record(
+  /** Puts a running rollout's step split back when something else replaced it. */
+  private async enforceStep(route: string): Promise<void> {
+    const rollout = this.rollouts.get(route);
+    if (rollout === undefined || !isRunning(rollout.phase)) return;
+    const inForce = this.o.splits.splitOf(route);
+    const wanted = rolloutSplitBp(rollout.policy, targetPercentOf(rollout));
+    if (inForce?.source === "rollout" && sameSplit(inForce.entries, wanted)) return;
+    await this.writeSplit(rollout, rollout, "rollout");
+  }
+
+  /** Writes the split `next` implies; returns the refusal, or undefined once it is in force. */
+  private async writeSplit(
     rollout: RouteRollout,
+    next: RolloutProgress,
     actor: Actor,
-    event: WebhookEvent | undefined,
-    reason: string,
-  ): void {
-    this.o.logger.info(
-      { route: rollout.route, actor, phase: rollout.phase, stepPercent: stepPercentOf(rollout) },
-      `rollout: ${reason}`,
-    );
-    this.o.events.append("rollout.action", {
+  ): Promise<ControlError | undefined> {
+    const percent = targetPercentFor(rollout.policy, next.phase, next.stepIndex);
+    const result = await this.o.splits.setSplit({
       route: rollout.route,
+      splitBp: rolloutSplitBp(rollout.policy, percent),
+      source: "rollout",
       actor,
-      phase: rollout.phase,
-      stepPercent: targetPercentOf(rollout),
-      reason,
     });
-    this.reportPhase(rollout);
-    this.persist(rollout);
-    if (event !== undefined) this.notify(rollout, event, reason, {});
-  }
-
-  private applyWeights(rollout: RouteRollout, actor: Actor): void {
-    const targetPercent = targetPercentOf(rollout);
-    const { target, baseline } = rollout.policy;
-    const result = this.o.splits.changeSplit(rollout.route, actor, "rollout", {
-      [baseline]: round2(100 - targetPercent),
-      [target]: targetPercent,
-    });
-    if (!result.ok) {
-      this.o.logger.error(
-        { route: rollout.route, error: result.error },
-        "rollout could not apply its weights",
-      );
+    if (result.ok) {
+      rollout.lastWriteError = undefined;
+      return undefined;
     }
-    this.o.metrics.rolloutStep(rollout.route, target, targetPercent);
+    this.report.writeRefused(rollout, result.error);
+    return result.error;
   }
 
-  private reportPhase(rollout: RouteRollout): void {
-    this.o.metrics.rolloutPhase(rollout.route, rollout.phase);
+  private freshStep(rollout: RouteRollout, now: number): void {
+    rollout.intervalStartedMs = now;
+    rollout.stepStartedMs = now;
+    this.o.stats.resetFrom(rollout.route, now);
   }
 
-  private persist(rollout: RouteRollout): void {
-    this.o.persistence.setRollout(rollout.route, { ...toPersisted(rollout) });
+  private stopRollout(route: string, reason: string): void {
+    this.rollouts.delete(route);
+    this.report.stopped(route, reason);
   }
 
-  private notify(
-    rollout: RouteRollout,
-    event: WebhookEvent,
-    reason: string,
-    metrics: Readonly<Record<string, unknown>>,
-  ): void {
-    if (rollout.policy.webhooks.length === 0) return;
-    const targetPercent = targetPercentOf(rollout);
-    this.o.notifier.notify(rollout.policy.webhooks, {
-      event,
-      route: rollout.route,
-      phase: rollout.phase,
-      stepPercent: targetPercentOf(rollout),
-      split: {
-        [rollout.policy.baseline]: round2(100 - targetPercent),
-        [rollout.policy.target]: targetPercent,
-      },
-      reason,
-      metrics: { ...metrics },
-      at: new Date(this.o.clock.wallNow()).toISOString(),
-    });
+  private run<T>(route: string, work: () => Promise<T>): Promise<T> {
+    return this.queue.run(route, work);
   }
 
-  private ok(route: string): ControlResult<RolloutStatus> {
+  private statusResult(route: string): ControlResult<RolloutStatus> {
     const status = this.status(route);
-    if (status === null)
+    if (status === null) {
       return refusal(409, "SWITCHYARD_ROLLOUT_IDLE", `no rollout on route "${route}"`);
+    }
     return { ok: true, value: status };
-  }
-
-  private wrongPhase(rollout: RouteRollout, action: string): ControlResult<RolloutStatus> {
-    return refusal(
-      409,
-      "SWITCHYARD_ROLLOUT_PHASE",
-      `cannot ${action} the rollout on route "${rollout.route}" while it is ${rollout.phase}`,
-    );
   }
 }
 
@@ -483,35 +395,19 @@ function wholeWindows(stats: StatsSource): StatsSource {
   };
 }
 
-function isFinished(phase: RolloutPhase): boolean {
-  return phase === "promoted" || phase === "rolledBack";
-}
-
-function webhookEventFor(decision: Decision): WebhookEvent | undefined {
-  switch (decision.verdict) {
-    case "advance":
-      return "advanced";
-    case "promote":
-      return "promoted";
-    case "rollback":
-      return "rolledBack";
-    case "waitForApproval":
-      return "paused";
-    case "hold":
-    case "fail":
-    case "inconclusive":
-      return "held";
-  }
-}
-
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
+function sameSplit(
+  a: readonly { upstream: string; weightBp: number }[],
+  b: readonly { upstream: string; weightBp: number }[],
+): boolean {
+  const inA = new Map(a.filter((e) => e.weightBp > 0).map((e) => [e.upstream, e.weightBp]));
+  const inB = b.filter((e) => e.weightBp > 0);
+  return inA.size === inB.length && inB.every((e) => inA.get(e.upstream) === e.weightBp);
 }
 
 function refusal(
   status: 400 | 404 | 409,
   code: string,
   message: string,
-): { ok: false; error: { status: 400 | 404 | 409; code: string; message: string } } {
+): { ok: false; error: ControlError } {
   return { ok: false, error: { status, code, message } };
 }

@@ -8,7 +8,15 @@ import type { RolloutConfig } from "../config/schema.ts";
 export const ROLLOUT_ACTIONS = ["start", "pause", "resume", "approve", "promote", "abort"] as const;
 export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
 
-export type RolloutPhase = "progressing" | "waitingApproval" | "paused" | "promoted" | "rolledBack";
+/** The phases of a running or finished rollout; a route with none is `idle` (metrics). */
+export const ROLLOUT_PHASES = [
+  "progressing",
+  "waitingApproval",
+  "paused",
+  "promoted",
+  "rolledBack",
+] as const;
+export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];
 
 /**
  * advance: every check passed, go to the next step. promote: the last step passed.

@@ -1,22 +1,238 @@
-/** The one mutable reference of the data path: the current snapshot, swapped in one step. */
-import type { Snapshot } from "./snapshot.ts";
+/**
+ * The owner of runtime state: the snapshot the data path reads (swapped in one step), the split
+ * overrides (an operator's weights, a rollout's step), and the process's lifecycle phase.
+ * Everything that changes a split goes through `setSplit` (admin, rollout) or `applyConfig`
+ * (file), and every change of a route's split is an event with the old split, the new one and
+ * what made it (SPEC 6).
+ */
+import type { Actor } from "../control/control-api.ts";
+import type { Config } from "../config/schema.ts";
+import { FULL_SPLIT_BP } from "../config/units.ts";
+import type { EventLog } from "../events/event-log.ts";
+import type { Logger } from "../log/logger.ts";
+import { splitFromConfig } from "../routing/route-table.ts";
+import { entriesToPercent, sameEntries } from "../routing/split-entries.ts";
+import type { SplitEntry } from "../routing/split.ts";
+import type { Clock } from "../time/clock.ts";
+import type { UpstreamMap } from "../upstream/upstream-set.ts";
+import { buildSnapshot, type Snapshot } from "./snapshot.ts";
+import { entriesMap, reconcileOverrides, type SplitOverride } from "./split-overrides.ts";
+import type {
+  SplitChange,
+  SplitInForce,
+  SplitReader,
+  SplitSource,
+  SplitWrite,
+  SplitWriter,
+  SplitWriteResult,
+} from "./split-write.ts";
 
-export class Runtime {
+/**
+ * notReady: starting; serving; draining: not ready for load balancers but still serving
+ * (drainDelay); closing: the listener is closed, every answer is its connection's last.
+ */
+export type LifecyclePhase = "notReady" | "serving" | "draining" | "closing";
+
+export interface RuntimeHooks {
+  /** A new snapshot is in place (weights, endpoints, routes may have changed). */
+  snapshotSwapped?(snapshot: Snapshot, previous: Snapshot): void;
+  /** The overrides changed: persist them. */
+  overridesChanged?(overrides: ReadonlyMap<string, SplitOverride>): void;
+}
+
+export interface RuntimeOptions {
+  config: Config;
+  configHash: string;
+  upstreams: UpstreamMap;
+  /** Overrides saved by an earlier run; those that no longer fit the config are dropped. */
+  overrides?: ReadonlyMap<string, SplitOverride>;
+  events: EventLog;
+  logger: Logger;
+  clock: Clock;
+  hooks?: RuntimeHooks;
+}
+
+export class Runtime implements SplitWriter, SplitReader {
+  phase: LifecyclePhase = "notReady";
   private snapshot: Snapshot;
-  /** Set once the listener has closed during a drain: answers carry Connection: close. */
-  isDraining = false;
+  private overridesByRoute: Map<string, SplitOverride>;
+  private readonly events: EventLog;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly hooks: RuntimeHooks;
 
-  constructor(initial: Snapshot) {
-    this.snapshot = initial;
+  constructor(options: RuntimeOptions) {
+    this.events = options.events;
+    this.logger = options.logger;
+    this.clock = options.clock;
+    this.hooks = options.hooks ?? {};
+    const { kept, dropped } = reconcileOverrides(options.overrides ?? new Map(), options.config);
+    this.overridesByRoute = kept;
+    this.snapshot = buildSnapshot(
+      options.config,
+      options.configHash,
+      options.upstreams,
+      entriesMap(kept),
+    );
+    for (const drop of dropped) this.reportDroppedOverride(drop.route, drop.reason, "startup");
+    // The state file must forget them too, or a later restart would bring them back.
+    if (dropped.length > 0) this.hooks.overridesChanged?.(kept);
   }
 
+  /** The snapshot requests start with; in-flight requests keep the one they started with. */
   get current(): Snapshot {
     return this.snapshot;
   }
 
+  /** The listener has closed (drain): answers carry Connection: close. */
+  get isClosing(): boolean {
+    return this.phase === "closing";
+  }
+
+  get overrides(): ReadonlyMap<string, SplitOverride> {
+    return this.overridesByRoute;
+  }
+
+  splitOf(route: string): SplitInForce | undefined {
+    const compiled = this.snapshot.routes.get(route);
+    if (compiled === undefined) return undefined;
+    return { entries: compiled.split.entries, source: this.splitSourceOf(route) };
+  }
+
+  splitSourceOf(route: string): SplitSource {
+    return this.overridesByRoute.get(route)?.source ?? "file";
+  }
+
+  /** Swaps a snapshot in as it is (tests that set a split directly). */
   swap(next: Snapshot): Snapshot {
     const previous = this.snapshot;
     this.snapshot = next;
+    this.hooks.snapshotSwapped?.(next, previous);
     return previous;
   }
+
+  setSplit(write: SplitWrite): Promise<SplitWriteResult> {
+    return Promise.resolve(this.writeSplit(write));
+  }
+
+  /**
+   * A reloaded config (built off to the side, upstreams included) replaces the running one:
+   * overrides set against a split the file no longer has are dropped, and each route whose
+   * split changed is reported with source "file".
+   */
+  applyConfig(config: Config, configHash: string, upstreams: UpstreamMap, actor: Actor): void {
+    const { kept, dropped } = reconcileOverrides(this.overridesByRoute, config);
+    const previousSources = new Map(
+      this.snapshot.routes.routes.map((route) => [route.name, this.splitSourceOf(route.name)]),
+    );
+    this.overridesByRoute = kept;
+    const previous = this.swapTo(buildSnapshot(config, configHash, upstreams, entriesMap(kept)));
+    for (const drop of dropped) this.reportDroppedOverride(drop.route, drop.reason, actor);
+    if (dropped.length > 0) this.hooks.overridesChanged?.(kept);
+    for (const route of this.snapshot.routes.routes) {
+      const before = previous.routes.get(route.name)?.split.entries;
+      const beforeSource = previousSources.get(route.name);
+      if (before === undefined || beforeSource === undefined) continue;
+      const splitSource = this.splitSourceOf(route.name);
+      if (sameEntries(before, route.split.entries) && beforeSource === splitSource) continue;
+      this.reportChange(
+        { route: route.name, before, after: route.split.entries, beforeSource, splitSource },
+        actor,
+        "file",
+      );
+    }
+  }
+
+  private writeSplit(write: SplitWrite): SplitWriteResult {
+    const snapshot = this.snapshot;
+    const routeConfig = snapshot.config.routes.find((route) => route.name === write.route);
+    const compiled = snapshot.routes.get(write.route);
+    if (routeConfig === undefined || compiled === undefined) {
+      return refused(404, "SWITCHYARD_UNKNOWN_ROUTE", `no route named "${write.route}"`);
+    }
+    const problem = write.splitBp === null ? undefined : splitProblem(write.splitBp, snapshot);
+    if (problem !== undefined) return refused(400, "SWITCHYARD_INVALID_WEIGHTS", problem);
+    const before = compiled.split.entries;
+    const beforeSource = this.splitSourceOf(write.route);
+    const fileSplit = splitFromConfig(routeConfig);
+    if (write.splitBp === null) {
+      if (!this.overridesByRoute.delete(write.route)) {
+        return {
+          ok: true,
+          change: { route: write.route, before, after: before, beforeSource, splitSource: "file" },
+        };
+      }
+    } else {
+      this.overridesByRoute.set(write.route, {
+        entries: write.splitBp,
+        source: write.source,
+        setBy: write.actor,
+        setAt: new Date(this.clock.wallNow()).toISOString(),
+        fileSplit,
+      });
+    }
+    this.swapTo(
+      buildSnapshot(
+        snapshot.config,
+        snapshot.configHash,
+        snapshot.upstreams,
+        entriesMap(this.overridesByRoute),
+      ),
+    );
+    const change: SplitChange = {
+      route: write.route,
+      before,
+      after: write.splitBp ?? fileSplit,
+      beforeSource,
+      splitSource: this.splitSourceOf(write.route),
+    };
+    this.reportChange(change, write.actor, write.source);
+    this.hooks.overridesChanged?.(this.overridesByRoute);
+    return { ok: true, change };
+  }
+
+  private swapTo(next: Snapshot): Snapshot {
+    const previous = this.snapshot;
+    this.snapshot = next;
+    this.hooks.snapshotSwapped?.(next, previous);
+    return previous;
+  }
+
+  private reportChange(change: SplitChange, actor: Actor, source: SplitSource): void {
+    const before = entriesToPercent(change.before);
+    const after = entriesToPercent(change.after);
+    const { route, beforeSource, splitSource } = change;
+    this.logger.info(
+      { route, actor, source, before, after, beforeSource, splitSource },
+      splitSource === "file" && source !== "file" ? "weight override cleared" : "weights changed",
+    );
+    this.events.append("weights.changed", { route, actor, source, before, after, splitSource });
+  }
+
+  private reportDroppedOverride(route: string, reason: string, actor: Actor): void {
+    this.logger.info({ route, reason, actor }, "weight override dropped; the file's split applies");
+    this.events.append("weights.overrideDropped", { route, reason, actor });
+  }
+}
+
+/** Why a typed split cannot apply to this snapshot, or undefined when it can. */
+function splitProblem(entries: readonly SplitEntry[], snapshot: Snapshot): string | undefined {
+  let sumBp = 0;
+  for (const entry of entries) {
+    if (!(entry.upstream in snapshot.config.upstreams))
+      return `unknown upstream "${entry.upstream}"`;
+    if (!Number.isInteger(entry.weightBp) || entry.weightBp < 0) {
+      return `the weight of "${entry.upstream}" must be a whole number of basis points`;
+    }
+    sumBp += entry.weightBp;
+  }
+  return sumBp === FULL_SPLIT_BP ? undefined : `the weights must sum to 100, not ${sumBp / 100}`;
+}
+
+function refused(
+  status: 400 | 404,
+  code: string,
+  message: string,
+): { ok: false; error: { status: 400 | 404; code: string; message: string } } {
+  return { ok: false, error: { status, code, message } };
 }

@@ -55,6 +55,24 @@ export class ManualClock implements Clock {
     this.nowMs = target;
   }
 
+  /**
+   * Like `advance`, for timers whose work goes on in promises: after each timer it lets every
+   * pending promise settle, so a timer that schedules the next one from a promise is seen.
+   */
+  async advanceAsync(ms: number): Promise<void> {
+    const target = this.nowMs + ms;
+    await settlePromises();
+    for (;;) {
+      const next = this.nextDue(target);
+      if (next === undefined) break;
+      this.nowMs = next.dueAt;
+      this.pending = this.pending.filter((t) => t !== next);
+      if (!next.isCancelled) next.callback();
+      await settlePromises();
+    }
+    this.nowMs = target;
+  }
+
   /** Timers not yet run or cancelled. */
   get pendingCount(): number {
     return this.pending.filter((t) => !t.isCancelled).length;
@@ -74,4 +92,11 @@ export class ManualClock implements Clock {
     }
     return best;
   }
+}
+
+/** Resolves once every promise reaction queued so far (and those they queue) has run. */
+export function settlePromises(): Promise<void> {
+  return new Promise((resolve) => {
+    setImmediate(resolve);
+  });
 }

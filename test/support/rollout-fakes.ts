@@ -5,7 +5,7 @@
  * EventLog around a ManualClock.
  */
 import type { Config, RolloutConfig } from "../../src/config/schema.ts";
-import type { Actor, ControlResult, WeightsChange } from "../../src/control/control-api.ts";
+import type { Actor, ControlError } from "../../src/control/control-api.ts";
 import { EventLog, type LoggedEvent } from "../../src/events/event-log.ts";
 import { createSilentLogger } from "../../src/log/logger.ts";
 import {
@@ -14,8 +14,15 @@ import {
   type RolloutNotifier,
   type RolloutPersistence,
   type RolloutStats,
-  type SplitWriter,
 } from "../../src/rollout/rollout-controller.ts";
+import { entriesToPercent } from "../../src/routing/split-entries.ts";
+import type {
+  SplitInForce,
+  SplitReader,
+  SplitWrite,
+  SplitWriter,
+  SplitWriteResult,
+} from "../../src/runtime/split-write.ts";
 import type { RolloutPhase, StatsSource, WindowSummary } from "../../src/rollout/rollout-types.ts";
 import type { WebhookPayload } from "../../src/rollout/webhooks.ts";
 import { ManualClock } from "./manual-clock.ts";
@@ -29,23 +36,46 @@ export interface SplitCall {
   atMs: number;
 }
 
-export class RecordingSplits implements SplitWriter {
+export class RecordingSplits implements SplitWriter, SplitReader {
   readonly calls: SplitCall[] = [];
   private readonly clock: ManualClock;
+  private readonly inForce = new Map<string, SplitInForce>();
+  /** Set to make the next writes fail with this refusal (e.g. a shared store is down). */
+  refusal: ControlError | undefined;
 
   constructor(clock: ManualClock) {
     this.clock = clock;
   }
 
-  changeSplit(
-    route: string,
-    actor: Actor,
-    source: "admin" | "rollout",
-    weights: unknown,
-  ): ControlResult<WeightsChange> {
-    this.calls.push({ route, actor, source, weights, atMs: this.clock.now() });
-    const after = weights as Record<string, number>;
-    return { ok: true, value: { route, before: {}, after, splitSource: source } };
+  setSplit(write: SplitWrite): Promise<SplitWriteResult> {
+    const { route, actor, source, splitBp } = write;
+    if (this.refusal !== undefined) {
+      return Promise.resolve({ ok: false, error: this.refusal });
+    }
+    const entries = splitBp ?? [];
+    this.calls.push({
+      route,
+      actor,
+      source,
+      weights: entriesToPercent(entries),
+      atMs: this.clock.now(),
+    });
+    const before = this.inForce.get(route);
+    this.inForce.set(route, { entries, source });
+    return Promise.resolve({
+      ok: true,
+      change: {
+        route,
+        before: before?.entries ?? [],
+        after: entries,
+        beforeSource: before?.source ?? "file",
+        splitSource: source,
+      },
+    });
+  }
+
+  splitOf(route: string): SplitInForce | undefined {
+    return this.inForce.get(route);
   }
 
   /** The weights of the last change, or undefined when none was made. */

@@ -102,7 +102,12 @@ export class FakeControl implements ControlApi {
     return this.loggedEvents.filter((event) => event.id > (sinceId ?? 0));
   }
 
-  setWeights(route: string, weights: unknown, actor: Actor): ControlResult<WeightsChange> {
+  // eslint-disable-next-line @typescript-eslint/require-await -- the real control plane writes asynchronously
+  async setWeights(
+    route: string,
+    weights: unknown,
+    actor: Actor,
+  ): Promise<ControlResult<WeightsChange>> {
     this.calls.push({ method: "setWeights", route, actor, weights });
     const found = this.routes.find((candidate) => candidate.name === route);
     if (found === undefined) return unknownRoute(route);
@@ -133,7 +138,8 @@ export class FakeControl implements ControlApi {
     return { ok: true, value: this.apply(found, { ...asked }, "admin") };
   }
 
-  clearWeights(route: string, actor: Actor): ControlResult<WeightsChange> {
+  // eslint-disable-next-line @typescript-eslint/require-await -- as setWeights
+  async clearWeights(route: string, actor: Actor): Promise<ControlResult<WeightsChange>> {
     this.calls.push({ method: "clearWeights", route, actor });
     const found = this.routes.find((candidate) => candidate.name === route);
     if (found === undefined) return unknownRoute(route);
@@ -147,7 +153,12 @@ export class FakeControl implements ControlApi {
   }
 
   /** Every action is accepted on a known route: a paused rollout at step 0 stands in. */
-  rolloutAction(route: string, action: string, actor: Actor): ControlResult<RolloutStatus> {
+  // eslint-disable-next-line @typescript-eslint/require-await -- as setWeights
+  async rolloutAction(
+    route: string,
+    action: string,
+    actor: Actor,
+  ): Promise<ControlResult<RolloutStatus>> {
     this.calls.push({ method: "rolloutAction", route, actor, action });
     const found = this.routes.find((candidate) => candidate.name === route);
     if (found === undefined) return unknownRoute(route);

@@ -8,7 +8,7 @@ import { Metrics } from "../../../src/metrics/metrics.ts";
 import {
   METRIC_NAMES,
   REQUEST_DURATION_BUCKETS_SECONDS,
-  ROLLOUT_PHASES,
+  ROLLOUT_PHASE_LABELS,
 } from "../../../src/metrics/metric-names.ts";
 import {
   BASE_CONFIG,
@@ -93,7 +93,7 @@ describe("a scrape", () => {
     expect(value("fallbacks_total", { route: "web", from: "canary", to: "stable" })).toBe(1);
     expect(value("retries_total", { route: "web", upstream: "stable" })).toBe(1);
     expect(value("rollout_step_percent", { route: "web", target: "canary" })).toBe(10);
-    for (const phase of ROLLOUT_PHASES) {
+    for (const phase of ROLLOUT_PHASE_LABELS) {
       expect(value("rollout_phase", { route: "web", phase })).toBe(phase === "progressing" ? 1 : 0);
       // A route with no rollout is idle.
       expect(value("rollout_phase", { route: "api", phase })).toBe(phase === "idle" ? 1 : 0);

@@ -29,24 +29,24 @@ function withTimeout(config: Config, requestTimeoutMs: number): Config {
 }
 
 /** Started on `config` and advanced one step (to 50%) by a passing interval. */
-function atSecondStep(config: Config): ControllerHarness {
+async function atSecondStep(config: Config): Promise<ControllerHarness> {
   const h = controllerHarness();
-  h.controller.initialize(config, new Map());
+  await h.controller.initialize(config, new Map());
   h.stats.set("stable", windowOf(900));
   h.stats.set("canary", windowOf(100));
-  h.clock.advance(INTERVAL_MS);
+  await h.clock.advanceAsync(INTERVAL_MS);
   expect(h.controller.status("web")).toMatchObject({ phase: "progressing", stepPercent: 50 });
   return h;
 }
 
 describe("configApplied", () => {
-  it("a new rollout block starts a rollout at its first step", () => {
+  it("a new rollout block starts a rollout at its first step", async () => {
     const h = controllerHarness();
     const before = rolloutConfig(undefined);
-    h.controller.initialize(before, new Map());
+    await h.controller.initialize(before, new Map());
     expect(h.controller.status("web")).toBeNull();
     expect(h.splits.calls).toEqual([]);
-    h.controller.configApplied(rolloutConfig(POLICY), before);
+    await h.controller.configApplied(rolloutConfig(POLICY));
     expect(h.controller.status("web")).toMatchObject({ phase: "progressing", stepPercent: 10 });
     expect(h.splits.calls).toMatchObject([
       { actor: "file", source: "rollout", weights: { stable: 90, canary: 10 } },
@@ -54,12 +54,12 @@ describe("configApplied", () => {
     expect(h.stats.resets).toEqual([{ route: "web", fromMs: h.clock.now() }]);
   });
 
-  it("an unchanged block leaves the rollout where it is", () => {
+  it("an unchanged block leaves the rollout where it is", async () => {
     const first = rolloutConfig(POLICY, [OTHER_ROUTE]);
-    const h = atSecondStep(first);
+    const h = await atSecondStep(first);
     const actionsBefore = h.eventsOf("rollout.action").length;
     const resetsBefore = h.stats.resets.length;
-    h.controller.configApplied(withTimeout(rolloutConfig(POLICY), 12_345), first);
+    await h.controller.configApplied(withTimeout(rolloutConfig(POLICY), 12_345));
     expect(h.controller.status("web")).toMatchObject({
       phase: "progressing",
       stepIndex: 1,
@@ -71,39 +71,67 @@ describe("configApplied", () => {
     expect(h.splits.last).toEqual({ stable: 50, canary: 50 });
   });
 
-  it("a changed block starts over at the first step", () => {
+  it.each([
+    { name: "steps", change: { steps: [20, 60, 100] }, firstStep: 20 },
+    {
+      name: "target and baseline",
+      change: { target: "stable", baseline: "canary" },
+      firstStep: 10,
+    },
+  ])("a change of its $name starts it over at the first step", async ({ change, firstStep }) => {
     const first = rolloutConfig(POLICY);
-    const h = atSecondStep(first);
-    h.controller.configApplied(rolloutConfig({ ...POLICY, minRequests: 30 }), first);
+    const h = await atSecondStep(first);
+    await h.controller.configApplied(rolloutConfig({ ...POLICY, ...change }));
     expect(h.controller.status("web")).toMatchObject({
       phase: "progressing",
       stepIndex: 0,
-      stepPercent: 10,
+      stepPercent: firstStep,
       failures: 0,
     });
-    expect(h.splits.last).toEqual({ stable: 90, canary: 10 });
+    expect(h.eventsOf("rollout.action").at(-1)).toMatchObject({
+      actor: "file",
+      stepPercent: firstStep,
+    });
   });
 
-  it("removing the block stops the rollout without moving traffic", () => {
+  it("any other edit applies to the running rollout without moving it", async () => {
     const first = rolloutConfig(POLICY);
-    const h = atSecondStep(first);
+    const h = await atSecondStep(first);
+    const writesBefore = h.splits.calls.length;
+    const stricter = {
+      ...POLICY,
+      minRequests: 500,
+      webhooks: [{ url: "http://127.0.0.1:9/hook" }],
+    };
+    await h.controller.configApplied(rolloutConfig(stricter));
+    expect(h.controller.status("web")).toMatchObject({ phase: "progressing", stepPercent: 50 });
+    expect(h.splits.calls).toHaveLength(writesBefore);
+    // The new minRequests is in force: 100 canary requests are now too few to advance.
+    await h.clock.advanceAsync(INTERVAL_MS);
+    expect(h.eventsOf("rollout.decision").at(-1)).toMatchObject({ verdict: "inconclusive" });
+    expect(h.controller.status("web")?.stepPercent).toBe(50);
+  });
+
+  it("removing the block stops the rollout without moving traffic", async () => {
+    const first = rolloutConfig(POLICY);
+    const h = await atSecondStep(first);
     const splitsBefore = h.splits.calls.length;
-    h.controller.configApplied(rolloutConfig(undefined), first);
+    await h.controller.configApplied(rolloutConfig(undefined));
     expect(h.controller.status("web")).toBeNull();
     expect(h.controller.isBlockingWeights("web")).toBe(false);
     expect(h.splits.calls).toHaveLength(splitsBefore);
     expect(h.persistence.saved.has("web")).toBe(false);
     expect(h.metrics.phases.at(-1)).toEqual({ route: "web", phase: "idle" });
     expect(h.eventsOf("rollout.stopped")).toMatchObject([{ route: "web" }]);
-    h.clock.advance(3 * INTERVAL_MS);
+    await h.clock.advanceAsync(3 * INTERVAL_MS);
     expect(h.splits.calls).toHaveLength(splitsBefore);
   });
 
-  it("removing the route forgets its rollout", () => {
+  it("removing the route forgets its rollout", async () => {
     const first = rolloutConfig(POLICY);
-    const h = atSecondStep(first);
+    const h = await atSecondStep(first);
     const withoutWeb: Config = { ...first, routes: [] };
-    h.controller.configApplied(withoutWeb, first);
+    await h.controller.configApplied(withoutWeb);
     expect(h.controller.status("web")).toBeNull();
     expect(h.persistence.saved.has("web")).toBe(false);
   });
@@ -114,10 +142,10 @@ describe("initialize", () => {
     return new Map(h.persistence.saved);
   }
 
-  it("resumes saved progress under the same policy, with a fresh window", () => {
+  it("resumes saved progress under the same policy, with a fresh window", async () => {
     const config = rolloutConfig({ ...POLICY, approvalBefore: [100] });
-    const before = atSecondStep(config);
-    before.clock.advance(INTERVAL_MS);
+    const before = await atSecondStep(config);
+    await before.clock.advanceAsync(INTERVAL_MS);
     expect(before.controller.status("web")).toMatchObject({
       phase: "waitingApproval",
       stepPercent: 50,
@@ -125,7 +153,7 @@ describe("initialize", () => {
     const saved = savedFrom(before);
 
     const after = controllerHarness(500_000);
-    after.controller.initialize(config, saved);
+    await after.controller.initialize(config, saved);
     expect(after.controller.status("web")).toMatchObject({
       phase: "waitingApproval",
       stepIndex: 1,
@@ -137,29 +165,29 @@ describe("initialize", () => {
       { source: "rollout", weights: { stable: 50, canary: 50 } },
     ]);
     expect(after.stats.resets).toEqual([{ route: "web", fromMs: 500_000 }]);
-    expect(after.controller.act("web", "approve", "bob", config)).toMatchObject({
+    expect(await after.controller.act("web", "approve", "bob", config)).toMatchObject({
       ok: true,
       value: { phase: "progressing", stepPercent: 100 },
     });
   });
 
-  it("resumes a progressing rollout's interval from the restart", () => {
+  it("resumes a progressing rollout's interval from the restart", async () => {
     const config = rolloutConfig(POLICY);
-    const saved = savedFrom(atSecondStep(config));
+    const saved = savedFrom(await atSecondStep(config));
     const h = controllerHarness(500_000);
-    h.controller.initialize(config, saved);
+    await h.controller.initialize(config, saved);
     h.stats.set("stable", windowOf(900));
     h.stats.set("canary", windowOf(100));
-    h.clock.advance(INTERVAL_MS - 1);
+    await h.clock.advanceAsync(INTERVAL_MS - 1);
     expect(h.eventsOf("rollout.decision")).toEqual([]);
-    h.clock.advance(1);
+    await h.clock.advanceAsync(1);
     expect(h.controller.status("web")).toMatchObject({ phase: "progressing", stepPercent: 100 });
   });
 
-  it("starts over when the saved progress belongs to another policy", () => {
-    const saved = savedFrom(atSecondStep(rolloutConfig(POLICY)));
+  it("starts over when the saved progress belongs to another policy", async () => {
+    const saved = savedFrom(await atSecondStep(rolloutConfig(POLICY)));
     const h = controllerHarness();
-    h.controller.initialize(rolloutConfig({ ...POLICY, steps: [20, 50, 100] }), saved);
+    await h.controller.initialize(rolloutConfig({ ...POLICY, steps: [20, 50, 100] }), saved);
     expect(h.controller.status("web")).toMatchObject({
       phase: "progressing",
       stepIndex: 0,
@@ -169,18 +197,18 @@ describe("initialize", () => {
     expect(h.splits.last).toEqual({ stable: 80, canary: 20 });
   });
 
-  it("forgets saved progress of a route that no longer has a rollout block", () => {
-    const saved = savedFrom(atSecondStep(rolloutConfig(POLICY)));
+  it("forgets saved progress of a route that no longer has a rollout block", async () => {
+    const saved = savedFrom(await atSecondStep(rolloutConfig(POLICY)));
     const h = controllerHarness();
-    h.controller.initialize(rolloutConfig(undefined), saved);
+    await h.controller.initialize(rolloutConfig(undefined), saved);
     expect(h.controller.status("web")).toBeNull();
     expect(h.persistence.calls).toEqual([{ route: "web", record: null }]);
     expect(h.splits.calls).toEqual([]);
   });
 
-  it("starts over on a saved record that does not look like progress", () => {
+  it("starts over on a saved record that does not look like progress", async () => {
     const h = controllerHarness();
-    h.controller.initialize(
+    await h.controller.initialize(
       rolloutConfig(POLICY),
       new Map([["web", { policyHash: 42, phase: "sideways", stepIndex: -1 }]]),
     );

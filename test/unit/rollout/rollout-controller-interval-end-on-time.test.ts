@@ -39,7 +39,7 @@ function loopTimers(clock: ManualClock, lagsMs: readonly number[]): Clock {
   };
 }
 
-it("a 1 s interval gets a decision at every tick", () => {
+it("a 1 s interval gets a decision at every tick", async () => {
   const manual = new ManualClock(10_000);
   const events = new EventLog(manual);
   const controller = new RolloutController({
@@ -52,11 +52,11 @@ it("a 1 s interval gets a decision at every tick", () => {
     logger: createSilentLogger(),
     clock: loopTimers(manual, [0.7, 0.2]),
   });
-  controller.initialize(
+  await controller.initialize(
     rolloutConfig({ steps: [10, 50, 100], interval: "1s", minRequests: 20, approvalBefore: [] }),
     new Map(),
   );
-  manual.advance(6000);
+  await manual.advanceAsync(6000);
   const decisions = events.since(undefined).filter((e) => e.type === "rollout.decision");
   // Six ticks, six interval ends (no traffic: each one inconclusive).
   expect(decisions).toHaveLength(6);

@@ -30,17 +30,17 @@ const POLICY = {
 /** A ManualClock's wall time when the harness starts (its `now()` is then 10 s). */
 const WALL_START = Date.UTC(2026, 0, 1);
 
-function started(extra: Record<string, unknown> = {}): ControllerHarness {
+async function started(extra: Record<string, unknown> = {}): Promise<ControllerHarness> {
   const h = controllerHarness();
-  h.controller.initialize(rolloutConfig({ ...POLICY, ...extra }), new Map());
+  await h.controller.initialize(rolloutConfig({ ...POLICY, ...extra }), new Map());
   h.stats.set("stable", windowOf(900, 0, { p95: 100 }));
   h.stats.set("canary", windowOf(100, 0, { p95: 100 }));
   return h;
 }
 
 describe("webhooks", () => {
-  it("sends advanced and promoted with the route, phase, step, split, reason, metrics, time", () => {
-    const h = started();
+  it("sends advanced and promoted with the route, phase, step, split, reason, metrics, time", async () => {
+    const h = await started();
     // The start itself is an `advanced` event of the file, without numbers.
     expect(h.notifier.sent).toHaveLength(1);
     expect(h.notifier.sent[0]?.payload).toEqual({
@@ -53,7 +53,7 @@ describe("webhooks", () => {
       metrics: {},
       at: new Date(WALL_START).toISOString(),
     });
-    h.clock.advance(3 * INTERVAL_MS);
+    await h.clock.advanceAsync(3 * INTERVAL_MS);
     expect(h.notifier.events).toEqual(["advanced", "advanced", "advanced", "promoted"]);
     const advanced = h.notifier.sent[1];
     expect(advanced?.webhooks).toEqual([{ ...HOOK, events: expect.any(Array) as unknown }]);
@@ -74,14 +74,14 @@ describe("webhooks", () => {
     });
   });
 
-  it("sends held for hold, fail and inconclusive verdicts", () => {
-    const h = started();
+  it("sends held for hold, fail and inconclusive verdicts", async () => {
+    const h = await started();
     h.stats.set("canary", windowOf(100, 0, { p95: 300 }));
-    h.clock.advance(INTERVAL_MS);
+    await h.clock.advanceAsync(INTERVAL_MS);
     h.stats.set("canary", windowOf(100, 8, { p95: 100 }));
-    h.clock.advance(INTERVAL_MS);
+    await h.clock.advanceAsync(INTERVAL_MS);
     h.stats.set("canary", windowOf(3));
-    h.clock.advance(INTERVAL_MS);
+    await h.clock.advanceAsync(INTERVAL_MS);
     expect(h.eventsOf("rollout.decision").map((e) => e.verdict)).toEqual([
       "hold",
       "fail",
@@ -96,22 +96,27 @@ describe("webhooks", () => {
     });
   });
 
-  it("sends paused when an approval gate is reached, and rolledBack on a rollback", () => {
-    const h = started({ approvalBefore: [50] });
-    h.clock.advance(INTERVAL_MS);
+  it("sends paused when an approval gate is reached, and rolledBack on a rollback", async () => {
+    const h = await started({ approvalBefore: [50] });
+    await h.clock.advanceAsync(INTERVAL_MS);
     expect(h.notifier.sent.at(-1)?.payload).toMatchObject({
       event: "paused",
       phase: "waitingApproval",
       stepPercent: 10,
     });
-    h.controller.act("web", "approve", "alice", rolloutConfig({ ...POLICY, approvalBefore: [50] }));
+    await h.controller.act(
+      "web",
+      "approve",
+      "alice",
+      rolloutConfig({ ...POLICY, approvalBefore: [50] }),
+    );
     expect(h.notifier.sent.at(-1)?.payload).toMatchObject({
       event: "advanced",
       stepPercent: 50,
       reason: "approved by alice: step 50%",
     });
     h.stats.set("canary", windowOf(200, 80, { p95: 100 }));
-    h.clock.advance(TICK_MS);
+    await h.clock.advanceAsync(TICK_MS);
     expect(h.notifier.sent.at(-1)?.payload).toMatchObject({
       event: "rolledBack",
       phase: "rolledBack",
@@ -120,13 +125,13 @@ describe("webhooks", () => {
     });
   });
 
-  it("an operator's pause, promote and abort are sent too; resume is not", () => {
-    const h = started();
+  it("an operator's pause, promote and abort are sent too; resume is not", async () => {
+    const h = await started();
     const config = rolloutConfig(POLICY);
-    h.controller.act("web", "pause", "alice", config);
-    h.controller.act("web", "resume", "alice", config);
-    h.controller.act("web", "promote", "alice", config);
-    h.controller.act("web", "abort", "alice", config);
+    await h.controller.act("web", "pause", "alice", config);
+    await h.controller.act("web", "resume", "alice", config);
+    await h.controller.act("web", "promote", "alice", config);
+    await h.controller.act("web", "abort", "alice", config);
     expect(h.notifier.events).toEqual(["advanced", "paused", "promoted", "rolledBack"]);
     expect(h.notifier.sent.map((s) => s.payload.reason).slice(1)).toEqual([
       "paused by alice",
@@ -135,21 +140,21 @@ describe("webhooks", () => {
     ]);
   });
 
-  it("nothing is sent when the rollout has no webhooks", () => {
-    const h = started({ webhooks: [] });
-    h.clock.advance(3 * INTERVAL_MS);
+  it("nothing is sent when the rollout has no webhooks", async () => {
+    const h = await started({ webhooks: [] });
+    await h.clock.advanceAsync(3 * INTERVAL_MS);
     expect(h.controller.status("web")?.phase).toBe("promoted");
     expect(h.notifier.sent).toEqual([]);
   });
 });
 
 describe("the record of decisions", () => {
-  it("appends every decision with verdict, reason, metrics and each check", () => {
-    const h = started();
+  it("appends every decision with verdict, reason, metrics and each check", async () => {
+    const h = await started();
     h.stats.set("canary", windowOf(100, 0, { p95: 300 }));
-    h.clock.advance(INTERVAL_MS);
+    await h.clock.advanceAsync(INTERVAL_MS);
     h.stats.set("canary", windowOf(100, 0, { p95: 100 }));
-    h.clock.advance(INTERVAL_MS);
+    await h.clock.advanceAsync(INTERVAL_MS);
     const decisions = h.eventsOf("rollout.decision");
     expect(decisions).toHaveLength(2);
     const [held, advanced] = decisions;
@@ -181,10 +186,10 @@ describe("the record of decisions", () => {
     ]);
   });
 
-  it("keeps the last decisions in status and in the saved progress", () => {
-    const h = started();
+  it("keeps the last decisions in status and in the saved progress", async () => {
+    const h = await started();
     h.stats.set("canary", windowOf(3));
-    h.clock.advance(12 * INTERVAL_MS);
+    await h.clock.advanceAsync(12 * INTERVAL_MS);
     const status = h.controller.status("web");
     expect(status?.lastDecision).toMatchObject({
       verdict: "inconclusive",

@@ -20,7 +20,7 @@ import {
   rolloutConfig,
 } from "../../support/rollout-fakes.ts";
 
-it("a 1 s interval is judged on about a second of traffic whatever the ticker's phase", () => {
+it("a 1 s interval is judged on about a second of traffic whatever the ticker's phase", async () => {
   // 50 ms into a second.
   const clock = new ManualClock(10_050);
   const stats = new WindowStats({ clock, longestWindowMs: 60_000 });
@@ -35,7 +35,7 @@ it("a 1 s interval is judged on about a second of traffic whatever the ticker's 
     logger: createSilentLogger(),
     clock,
   });
-  controller.initialize(
+  await controller.initialize(
     rolloutConfig({
       steps: [10, 50, 100],
       interval: "1s",
@@ -47,7 +47,7 @@ it("a 1 s interval is judged on about a second of traffic whatever the ticker's 
   );
   // Steady healthy traffic: every 10 ms one canary and nine stable requests (100/s to canary).
   for (let i = 0; i < 300; i++) {
-    clock.advance(10);
+    await clock.advanceAsync(10);
     stats.record("web", "canary", 5, false, clock.now());
     for (let j = 0; j < 9; j++) stats.record("web", "stable", 5, false, clock.now());
   }

@@ -7,9 +7,9 @@ import { expect, it } from "vitest";
 import { TICK_MS } from "../../../src/rollout/rollout-controller.ts";
 import { controllerHarness, rolloutConfig, windowOf } from "../../support/rollout-fakes.ts";
 
-it("a rollout waiting for approval is rolled back fast on a decisive failure", () => {
+it("a rollout waiting for approval is rolled back fast on a decisive failure", async () => {
   const h = controllerHarness();
-  h.controller.initialize(
+  await h.controller.initialize(
     rolloutConfig({
       steps: [10, 50, 100],
       interval: "5s",
@@ -21,12 +21,12 @@ it("a rollout waiting for approval is rolled back fast on a decisive failure", (
   );
   h.stats.set("stable", windowOf(900));
   h.stats.set("canary", windowOf(100));
-  h.clock.advance(5000);
+  await h.clock.advanceAsync(5000);
   expect(h.controller.status("web")?.phase).toBe("waitingApproval");
 
   // 40% of the canary's 200 requests fail: the 95% lower bound (0.335) is far past 0.05.
   h.stats.set("canary", windowOf(200, 80));
-  h.clock.advance(2 * TICK_MS);
+  await h.clock.advanceAsync(2 * TICK_MS);
   expect(h.controller.status("web")?.phase).toBe("rolledBack");
   expect(h.splits.last).toEqual({ stable: 100, canary: 0 });
   expect(h.eventsOf("rollout.decision").at(-1)).toMatchObject({

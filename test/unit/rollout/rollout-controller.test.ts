@@ -27,9 +27,9 @@ function policy(extra: Record<string, unknown> = {}): Record<string, unknown> {
   };
 }
 
-function started(extra: Record<string, unknown> = {}): ControllerHarness {
+async function started(extra: Record<string, unknown> = {}): Promise<ControllerHarness> {
   const h = controllerHarness(START_MS);
-  h.controller.initialize(rolloutConfig(policy(extra)), new Map());
+  await h.controller.initialize(rolloutConfig(policy(extra)), new Map());
   return h;
 }
 
@@ -44,8 +44,8 @@ function healthy(h: ControllerHarness): void {
 }
 
 describe("starting a rollout", () => {
-  it("applies the first step at once, as the rollout, and starts a fresh window", () => {
-    const h = started();
+  it("applies the first step at once, as the rollout, and starts a fresh window", async () => {
+    const h = await started();
     expect(h.splits.calls).toEqual([
       {
         route: "web",
@@ -71,10 +71,10 @@ describe("starting a rollout", () => {
     expect(h.eventsOf("rollout.action")).toHaveLength(1);
   });
 
-  it("ticks once a second and decides nothing before the interval ends", () => {
-    const h = started();
+  it("ticks once a second and decides nothing before the interval ends", async () => {
+    const h = await started();
     healthy(h);
-    h.clock.advance(INTERVAL_MS - 1);
+    await h.clock.advanceAsync(INTERVAL_MS - 1);
     expect(h.stats.reads.map((r) => r.nowMs)).toEqual([11_000, 12_000, 13_000, 14_000]);
     expect(h.eventsOf("rollout.decision")).toEqual([]);
     expect(h.splits.calls).toHaveLength(1);
@@ -83,10 +83,10 @@ describe("starting a rollout", () => {
 });
 
 describe("interval ends", () => {
-  it("advances on passing statistics and applies the next step with a fresh window", () => {
-    const h = started();
+  it("advances on passing statistics and applies the next step with a fresh window", async () => {
+    const h = await started();
     healthy(h);
-    h.clock.advance(INTERVAL_MS);
+    await h.clock.advanceAsync(INTERVAL_MS);
     expect(h.controller.status("web")).toMatchObject({
       phase: "progressing",
       stepIndex: 1,
@@ -106,16 +106,16 @@ describe("interval ends", () => {
     });
     expect(decision?.reason).toContain("advancing from 10% to 50%");
     // The next step is judged a whole interval later.
-    h.clock.advance(INTERVAL_MS - 1);
+    await h.clock.advanceAsync(INTERVAL_MS - 1);
     expect(h.eventsOf("rollout.decision")).toHaveLength(1);
-    h.clock.advance(1);
+    await h.clock.advanceAsync(1);
     expect(h.controller.status("web")?.stepPercent).toBe(100);
   });
 
-  it("promotes when the last step passes: target 100%, no more decisions", () => {
-    const h = started();
+  it("promotes when the last step passes: target 100%, no more decisions", async () => {
+    const h = await started();
     healthy(h);
-    h.clock.advance(3 * INTERVAL_MS);
+    await h.clock.advanceAsync(3 * INTERVAL_MS);
     expect(h.eventsOf("rollout.decision").map((e) => e.verdict)).toEqual([
       "advance",
       "advance",
@@ -125,14 +125,14 @@ describe("interval ends", () => {
     expect(h.splits.last).toEqual({ stable: 0, canary: 100 });
     expect(h.controller.isBlockingWeights("web")).toBe(false);
     expect(h.persistence.saved.get("web")).toMatchObject({ phase: "promoted", stepIndex: 2 });
-    h.clock.advance(3 * INTERVAL_MS);
+    await h.clock.advanceAsync(3 * INTERVAL_MS);
     expect(h.eventsOf("rollout.decision")).toHaveLength(3);
   });
 
-  it("waits for approval before a gated step; approve moves on with a fresh window", () => {
-    const h = started({ approvalBefore: [50] });
+  it("waits for approval before a gated step; approve moves on with a fresh window", async () => {
+    const h = await started({ approvalBefore: [50] });
     healthy(h);
-    h.clock.advance(INTERVAL_MS);
+    await h.clock.advanceAsync(INTERVAL_MS);
     expect(h.controller.status("web")).toMatchObject({
       phase: "waitingApproval",
       stepIndex: 0,
@@ -142,11 +142,11 @@ describe("interval ends", () => {
     expect(h.splits.calls).toHaveLength(1);
     expect(h.controller.isBlockingWeights("web")).toBe(true);
     // Waiting: no further interval decisions, however long it takes.
-    h.clock.advance(4 * INTERVAL_MS);
+    await h.clock.advanceAsync(4 * INTERVAL_MS);
     expect(h.eventsOf("rollout.decision")).toHaveLength(1);
 
     const approveAtMs = h.clock.now();
-    const approved = h.controller.act("web", "approve", "alice", rolloutConfig(policy()));
+    const approved = await h.controller.act("web", "approve", "alice", rolloutConfig(policy()));
     expect(approved).toMatchObject({
       ok: true,
       value: { phase: "progressing", stepIndex: 1, stepPercent: 50 },
@@ -159,17 +159,17 @@ describe("interval ends", () => {
     expect(h.stats.resets.at(-1)).toEqual({ route: "web", fromMs: approveAtMs });
   });
 
-  it("counts failed rollback checks up to failureLimit, then rolls back to 0%", () => {
-    const h = started({ failureLimit: 3 });
+  it("counts failed rollback checks up to failureLimit, then rolls back to 0%", async () => {
+    const h = await started({ failureLimit: 3 });
     // 8% errors: over max 0.05, but not decisively (95% lower bound 0.041): no fast rollback.
     h.stats.set("canary", windowOf(100, 8));
     h.stats.set("stable", windowOf(900));
-    h.clock.advance(INTERVAL_MS);
+    await h.clock.advanceAsync(INTERVAL_MS);
     expect(h.controller.status("web")).toMatchObject({ phase: "progressing", failures: 1 });
-    h.clock.advance(INTERVAL_MS);
+    await h.clock.advanceAsync(INTERVAL_MS);
     expect(h.controller.status("web")).toMatchObject({ phase: "progressing", failures: 2 });
     expect(h.splits.calls).toHaveLength(1);
-    h.clock.advance(INTERVAL_MS);
+    await h.clock.advanceAsync(INTERVAL_MS);
     expect(h.controller.status("web")).toMatchObject({ phase: "rolledBack", failures: 3 });
     expect(h.eventsOf("rollout.decision").map((e) => [e.verdict, e.isFast])).toEqual([
       ["fail", false],
@@ -180,21 +180,21 @@ describe("interval ends", () => {
     expect(h.controller.isBlockingWeights("web")).toBe(false);
   });
 
-  it("a pass between failures resets the count", () => {
-    const h = started({ failureLimit: 2, steps: [10, 20, 50, 100] });
+  it("a pass between failures resets the count", async () => {
+    const h = await started({ failureLimit: 2, steps: [10, 20, 50, 100] });
     h.stats.set("stable", windowOf(900));
     h.stats.set("canary", windowOf(100, 8));
-    h.clock.advance(INTERVAL_MS);
+    await h.clock.advanceAsync(INTERVAL_MS);
     h.stats.set("canary", windowOf(100));
-    h.clock.advance(INTERVAL_MS);
+    await h.clock.advanceAsync(INTERVAL_MS);
     expect(h.controller.status("web")).toMatchObject({ stepPercent: 20, failures: 0 });
     h.stats.set("canary", windowOf(100, 8));
-    h.clock.advance(INTERVAL_MS);
+    await h.clock.advanceAsync(INTERVAL_MS);
     expect(h.controller.status("web")).toMatchObject({ phase: "progressing", failures: 1 });
   });
 
-  it("holds on a failed hold check without counting a failure", () => {
-    const h = started({
+  it("holds on a failed hold check without counting a failure", async () => {
+    const h = await started({
       checks: [
         { metric: "errorRate", max: 0.05, action: "rollback" },
         { metric: "latencyP95Ratio", max: 2, action: "hold" },
@@ -202,7 +202,7 @@ describe("interval ends", () => {
     });
     h.stats.set("canary", windowOf(100, 0, { p95: 300 }));
     h.stats.set("stable", windowOf(900, 0, { p95: 100 }));
-    h.clock.advance(3 * INTERVAL_MS);
+    await h.clock.advanceAsync(3 * INTERVAL_MS);
     const decisions = h.eventsOf("rollout.decision");
     expect(decisions.map((e) => e.verdict)).toEqual(["hold", "hold", "hold"]);
     expect(decisions[0]?.metrics).toMatchObject({ latencyP95Ratio: 3 });
@@ -214,16 +214,16 @@ describe("interval ends", () => {
     expect(h.splits.calls).toHaveLength(1);
   });
 
-  it("an inconclusive interval neither counts a failure nor clears one", () => {
-    const h = started({ failureLimit: 2 });
+  it("an inconclusive interval neither counts a failure nor clears one", async () => {
+    const h = await started({ failureLimit: 2 });
     h.stats.set("stable", windowOf(900));
     h.stats.set("canary", windowOf(100, 8));
-    h.clock.advance(INTERVAL_MS);
+    await h.clock.advanceAsync(INTERVAL_MS);
     h.stats.set("canary", windowOf(19));
-    h.clock.advance(2 * INTERVAL_MS);
+    await h.clock.advanceAsync(2 * INTERVAL_MS);
     expect(h.controller.status("web")).toMatchObject({ phase: "progressing", failures: 1 });
     h.stats.set("canary", windowOf(100, 8));
-    h.clock.advance(INTERVAL_MS);
+    await h.clock.advanceAsync(INTERVAL_MS);
     expect(h.eventsOf("rollout.decision").map((e) => e.verdict)).toEqual([
       "fail",
       "inconclusive",
@@ -233,9 +233,9 @@ describe("interval ends", () => {
     expect(phaseOf(h)).toBe("rolledBack");
   });
 
-  it("holds the first step with no traffic at all", () => {
-    const h = started();
-    h.clock.advance(4 * INTERVAL_MS);
+  it("holds the first step with no traffic at all", async () => {
+    const h = await started();
+    await h.clock.advanceAsync(4 * INTERVAL_MS);
     const decisions = h.eventsOf("rollout.decision");
     expect(decisions.map((e) => e.verdict)).toEqual(Array(4).fill("inconclusive"));
     expect(decisions[0]?.metrics).toMatchObject({ requests: 0 });
@@ -249,13 +249,13 @@ describe("interval ends", () => {
 });
 
 describe("fast rollback", () => {
-  it("rolls back between interval ends when a rollback check fails decisively", () => {
-    const h = started({ interval: "1m" });
+  it("rolls back between interval ends when a rollback check fails decisively", async () => {
+    const h = await started({ interval: "1m" });
     h.stats.set("stable", windowOf(900));
-    h.clock.advance(2 * TICK_MS);
+    await h.clock.advanceAsync(2 * TICK_MS);
     expect(h.eventsOf("rollout.decision")).toEqual([]);
     h.stats.set("canary", windowOf(200, 80));
-    h.clock.advance(TICK_MS);
+    await h.clock.advanceAsync(TICK_MS);
     const [decision] = h.eventsOf("rollout.decision");
     expect(decision).toMatchObject({
       verdict: "rollback",
@@ -266,28 +266,28 @@ describe("fast rollback", () => {
     expect(decision?.reason).toMatch(/^fast rollback: /);
     expect(h.splits.last).toEqual({ stable: 100, canary: 0 });
     expect(h.splits.calls.at(-1)?.atMs).toBe(START_MS + 3 * TICK_MS);
-    h.clock.advance(2 * 60_000);
+    await h.clock.advanceAsync(2 * 60_000);
     expect(h.eventsOf("rollout.decision")).toHaveLength(1);
   });
 
-  it("a non-decisive failure waits for the interval's verdict", () => {
-    const h = started({ interval: "1m", failureLimit: 1 });
+  it("a non-decisive failure waits for the interval's verdict", async () => {
+    const h = await started({ interval: "1m", failureLimit: 1 });
     h.stats.set("stable", windowOf(900));
     h.stats.set("canary", windowOf(100, 8));
-    h.clock.advance(59 * TICK_MS);
+    await h.clock.advanceAsync(59 * TICK_MS);
     expect(phaseOf(h)).toBe("progressing");
-    h.clock.advance(TICK_MS);
+    await h.clock.advanceAsync(TICK_MS);
     expect(h.eventsOf("rollout.decision")).toMatchObject([{ verdict: "rollback", isFast: false }]);
   });
 
-  it("hold checks never roll back fast", () => {
-    const h = started({
+  it("hold checks never roll back fast", async () => {
+    const h = await started({
       interval: "1m",
       checks: [{ metric: "errorRate", max: 0.05, action: "hold" }],
     });
     h.stats.set("stable", windowOf(900));
     h.stats.set("canary", windowOf(200, 80));
-    h.clock.advance(59 * TICK_MS);
+    await h.clock.advanceAsync(59 * TICK_MS);
     expect(h.eventsOf("rollout.decision")).toEqual([]);
     expect(phaseOf(h)).toBe("progressing");
   });

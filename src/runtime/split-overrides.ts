@@ -6,7 +6,7 @@
 import type { Config } from "../config/schema.ts";
 import { splitFromConfig } from "../routing/route-table.ts";
 import type { SplitEntry } from "../routing/split.ts";
-import { sameEntries } from "./weights-input.ts";
+import { sameEntries } from "../routing/split-entries.ts";
 
 export interface SplitOverride {
   readonly entries: readonly SplitEntry[];
