@@ -51,7 +51,7 @@ export interface CaseResult {
   };
 }
 
-const RECEIVED_SHOWN_CHARS = 1500;
+const RECEIVED_SHOWN_CHARS = 1000;
 
 export function classify(
   caseName: string,

@@ -26,8 +26,6 @@ export interface OriginRequest {
   method: string;
   target: string;
   version: string;
-  /** The head as received, escaped and truncated. */
-  head: string;
   framing: BodyFraming;
   bodyBytes: number;
   /** Constructs that let two readers frame it differently (origin-parser.ts). */
@@ -207,7 +205,6 @@ function describe(
     method: head.method,
     target: head.target,
     version: head.version,
-    head: escapeBytes(head.raw, 600),
     framing: head.framing,
     bodyBytes,
     ...findAnomalies(head, chunked),
