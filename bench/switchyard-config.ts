@@ -38,3 +38,30 @@ export function writeSwitchyardConfig(dir: string, ports: SwitchyardPorts): stri
   );
   return file;
 }
+
+/**
+ * One upstream on `backendPort` and one route to it, nothing else: for runs that judge what
+ * reaches the backend (the smuggling corpus). No health checks, so every request the backend
+ * sees is one a client sent; no retries, so none is sent twice; breaker and outlier detection
+ * set so they never eject the only endpoint and answer for it.
+ */
+export function writeSingleUpstreamConfig(dir: string, ports: SwitchyardPorts): string {
+  const file = join(dir, "switchyard-single.yaml");
+  writeFileSync(
+    file,
+    [
+      `listen: { proxy: 127.0.0.1:${ports.proxyPort}, admin: 127.0.0.1:${ports.adminPort} }`,
+      "upstreams:",
+      "  origin:",
+      `    endpoints: [http://127.0.0.1:${ports.backendPort}]`,
+      "    breaker: { volumeThreshold: 1000000 }",
+      "    outlierDetection: { consecutiveFailures: 1000000 }",
+      "routes:",
+      "  - name: all",
+      "    split: { origin: 100 }",
+      "    retries: { attempts: 0 }",
+      "",
+    ].join("\n"),
+  );
+  return file;
+}

@@ -12,7 +12,7 @@ import type { CpuLayout } from "./cpu-layout.ts";
 import { freePort, LOOPBACK, waitForOk } from "./loopback.ts";
 import { requestMemorySample, type MemorySample } from "./memory-sample.ts";
 import type { BackendKind, TargetName } from "./options.ts";
-import { writeSwitchyardConfig } from "./switchyard-config.ts";
+import { writeSwitchyardConfig, type SwitchyardPorts } from "./switchyard-config.ts";
 
 const READY_TIMEOUT_MS = 20_000;
 
@@ -74,24 +74,47 @@ export async function startTarget(
       const script = ctx.build.script(`baselines/${name}.ts`);
       return ready(ctx, name, port, true, [process.execPath, [script, `${port}`, backendOrigin]]);
     }
-    case "nginx": {
-      if (nginxVersion() === undefined) return { name, reason: "nginx is not installed" };
-      const port = await freePort();
-      const command = writeNginxProxyConfig({ name: "proxy", dir: ctx.dir, port }, backend.port);
-      return ready(ctx, name, port, true, command);
-    }
-    case "haproxy": {
-      if (haproxyVersion() === undefined) return { name, reason: "haproxy is not installed" };
-      const port = await freePort();
-      return ready(ctx, name, port, true, writeHaproxyConfig(ctx.dir, port, backend.port));
-    }
+    case "nginx":
+      return startNginxProxy(backend.port, ctx);
+    case "haproxy":
+      return startHaproxy(backend.port, ctx);
   }
 }
 
-async function startSwitchyard(backendPort: number, ctx: BenchContext): Promise<RunningServer> {
+/** nginx as a proxy in front of `backendPort` (baselines/nginx.ts), or why it cannot run. */
+export async function startNginxProxy(
+  backendPort: number,
+  ctx: BenchContext,
+): Promise<RunningServer | SkippedTarget> {
+  if (nginxVersion() === undefined) return { name: "nginx", reason: "nginx is not installed" };
+  const port = await freePort();
+  const command = writeNginxProxyConfig({ name: "proxy", dir: ctx.dir, port }, backendPort);
+  return ready(ctx, "nginx", port, true, command);
+}
+
+/** HAProxy in front of `backendPort` (baselines/haproxy.ts), or why it cannot run. */
+export async function startHaproxy(
+  backendPort: number,
+  ctx: BenchContext,
+): Promise<RunningServer | SkippedTarget> {
+  if (haproxyVersion() === undefined)
+    return { name: "haproxy", reason: "haproxy is not installed" };
+  const port = await freePort();
+  return ready(ctx, "haproxy", port, true, writeHaproxyConfig(ctx.dir, port, backendPort));
+}
+
+/**
+ * The built switchyard in front of `backendPort`, with the bench's config unless `writeConfig`
+ * writes another one.
+ */
+export async function startSwitchyard(
+  backendPort: number,
+  ctx: BenchContext,
+  writeConfig: (dir: string, ports: SwitchyardPorts) => string = writeSwitchyardConfig,
+): Promise<RunningServer> {
   const proxyPort = await freePort();
   const adminPort = await freePort();
-  const config = writeSwitchyardConfig(ctx.dir, { proxyPort, adminPort, backendPort });
+  const config = writeConfig(ctx.dir, { proxyPort, adminPort, backendPort });
   const started = ctx.children.start(
     "switchyard",
     ctx.layout.wrap("proxy", process.execPath, [
