@@ -5,7 +5,7 @@
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { AdminServer } from "./admin/admin-server.ts";
+import { ADMIN_MAX_CONNECTIONS, AdminServer } from "./admin/admin-server.ts";
 import { checkAdminExposure } from "./admin/exposure.ts";
 import type { Config } from "./config/schema.ts";
 import { ConfigWatcher } from "./config/watch.ts";
@@ -14,6 +14,7 @@ import { PersistedStateKeeper } from "./control/persisted-state.ts";
 import { EventLog } from "./events/event-log.ts";
 import type { Logger } from "./log/logger.ts";
 import { Metrics } from "./metrics/metrics.ts";
+import { ConnectionLimit } from "./net/connection-limit.ts";
 import { FanOutRecorder } from "./proxy/fan-out-recorder.ts";
 import { ProxyHandler } from "./proxy/handler.ts";
 import { createProxyServer } from "./proxy/proxy-server.ts";
@@ -128,7 +129,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   });
   const notifier = new WebhookNotifier({ logger, clock });
   // Listener-level settings follow reloads; the listeners are created after the control plane.
-  const listeners: { admin?: AdminServer; proxy?: Server } = {};
+  const listeners: { admin?: AdminServer; proxy?: Server; proxyLimit?: ConnectionLimit } = {};
   const control = new ControlPlane({
     configFile: options.configFile ?? "(none)",
     config,
@@ -154,6 +155,8 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
           server.requestTimeout = next.server.requestTimeout;
           server.keepAliveTimeout = next.server.keepAliveTimeout;
         }
+        // Live, like the timeouts: node reads maxConnections at each accept.
+        listeners.proxyLimit?.setMaxConnections(next.server.maxConnections);
       },
     },
   });
@@ -181,7 +184,25 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   const upgrades = new UpgradeHandler(handlerOptions);
   const proxyServer = createProxyServer(config.server, new ProxyHandler(handlerOptions), upgrades);
   const adminServer = new AdminServer({ control, adminConfig: config.admin, metrics, logger });
+  // server.maxConnections also follows reloads, live (configApplied above).
+  const proxyLimit = new ConnectionLimit(proxyServer, {
+    listener: "proxy",
+    maxConnections: config.server.maxConnections,
+    logger,
+    clock,
+    onRefused: () => {
+      metrics.connections.refused();
+    },
+  });
+  const adminLimit = new ConnectionLimit(adminServer.server, {
+    listener: "admin",
+    maxConnections: ADMIN_MAX_CONNECTIONS,
+    logger,
+    clock,
+  });
+  metrics.connections.countConnectionsOf(proxyServer);
   listeners.proxy = proxyServer;
+  listeners.proxyLimit = proxyLimit;
   listeners.admin = adminServer;
   const watcher =
     options.configFile !== undefined && options.isWatchingConfig !== false
@@ -239,6 +260,8 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   const finish = async (): Promise<void> => {
     await stopBackground();
     await adminServer.close();
+    proxyLimit.stop();
+    adminLimit.stop();
     await stateKeeper.flush();
     await closeUpstreams(runtime.current.upstreams);
   };

@@ -33,6 +33,13 @@ interface CallOutcome {
   readonly actor?: string | undefined;
 }
 
+/**
+ * The admin listener's own connection budget, apart from the proxy's: probes, scrapes and
+ * operators need a handful, so a flood on the proxy port never keeps them out, and a flood on
+ * the admin port is refused before it takes the process's file descriptors.
+ */
+export const ADMIN_MAX_CONNECTIONS = 256;
+
 /** How long `close()` lets in-flight admin calls finish before cutting them. */
 const CLOSE_GRACE_MS = 2000;
 

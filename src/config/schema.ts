@@ -320,6 +320,8 @@ const server = z.strictObject({
   maxHeaderSize: z.number().int().min(1024).max(1_048_576).default(16_384),
   drainDelay: duration.default(5000),
   drainTimeout: duration.default(30_000),
+  /** Open client connections on the proxy listener; more are closed at once. */
+  maxConnections: positiveInt.default(10_000),
 });
 
 const configObject = z.strictObject({

@@ -119,7 +119,19 @@ export const CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS = {
   labelNames: [],
 } as const satisfies MetricDefinition<string>;
 
-/** Every switchyard metric name, in SPEC order (the default process metrics come on top). */
+export const CONNECTIONS_OPEN = {
+  name: `${PREFIX}connections_open`,
+  help: "Client connections open on the proxy listener, WebSocket and other upgraded ones included.",
+  labelNames: [],
+} as const satisfies MetricDefinition<string>;
+
+export const CONNECTIONS_REFUSED_TOTAL = {
+  name: `${PREFIX}connections_refused_total`,
+  help: "Client connections to the proxy listener closed at once because server.maxConnections were open.",
+  labelNames: [],
+} as const satisfies MetricDefinition<string>;
+
+/** Every switchyard metric name: SPEC 9's table in its order, then SPEC 8's connection metrics (the default process metrics come on top). */
 export const METRIC_NAMES = [
   REQUESTS_TOTAL.name,
   REQUEST_DURATION_SECONDS.name,
@@ -134,4 +146,6 @@ export const METRIC_NAMES = [
   ROLLOUT_DECISIONS_TOTAL.name,
   CONFIG_RELOADS_TOTAL.name,
   CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS.name,
+  CONNECTIONS_OPEN.name,
+  CONNECTIONS_REFUSED_TOTAL.name,
 ] as const;

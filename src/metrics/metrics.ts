@@ -34,6 +34,7 @@ import {
   type ReloadResult,
   type RolloutPhaseLabel,
 } from "./metric-names.ts";
+import { ConnectionSeries } from "./connection-series.ts";
 import { RequestSeries } from "./request-series.ts";
 import { SeriesSet } from "./series-set.ts";
 
@@ -55,6 +56,8 @@ const BP_PER_PERCENT = 100;
 
 export class Metrics implements ProxyRecorder, UpstreamEventListener, HealthListener {
   readonly registry = new Registry();
+  /** The proxy listener's open and refused client connections. */
+  readonly connections: ConnectionSeries;
   readonly #clock: Pick<Clock, "wallNow">;
   readonly #requests: RequestSeries;
   readonly #weights: SeriesSet<Gauge.Internal<string>>;
@@ -99,6 +102,7 @@ export class Metrics implements ProxyRecorder, UpstreamEventListener, HealthList
       ...CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS,
       registers,
     });
+    this.connections = new ConnectionSeries(this.registry);
     if (options.hasProcessMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 

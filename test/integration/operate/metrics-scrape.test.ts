@@ -21,7 +21,7 @@ import {
 } from "../../support/prometheus-text.ts";
 import { startResettingBackend, type RawBackend } from "../../support/raw-backends.ts";
 
-/** SPEC section 9, as written there. */
+/** SPEC section 9's table as written there, then section 8's connection metrics. */
 const SPEC_METRICS: Record<string, { type: string; labels: string[] }> = {
   switchyard_requests_total: { type: "counter", labels: ["route", "upstream", "code"] },
   switchyard_request_duration_seconds: { type: "histogram", labels: ["route", "upstream"] },
@@ -36,6 +36,9 @@ const SPEC_METRICS: Record<string, { type: string; labels: string[] }> = {
   switchyard_rollout_decisions_total: { type: "counter", labels: ["route", "verdict"] },
   switchyard_config_reloads_total: { type: "counter", labels: ["result"] },
   switchyard_config_last_reload_success_timestamp_seconds: { type: "gauge", labels: [] },
+  // SPEC 8: the proxy listener's client connections.
+  switchyard_connections_open: { type: "gauge", labels: [] },
+  switchyard_connections_refused_total: { type: "counter", labels: [] },
 };
 
 /** Families that have no series without a rollout running (none runs here). */

@@ -385,6 +385,43 @@ const problemCases: ProblemCase[] = [
     },
   },
   {
+    name: "server.maxConnections of 0",
+    yaml: yamlLines(
+      "upstreams:",
+      "  stable:",
+      "    endpoints: [http://127.0.0.1:9001]",
+      "routes:",
+      "  - name: web",
+      "    split: { stable: 100 }",
+      "server:",
+      "  maxConnections: 0",
+    ),
+    expected: {
+      line: 8,
+      column: 19,
+      path: "server.maxConnections",
+      message: "must be more than 0",
+    },
+  },
+  {
+    name: "server.maxConnections that is not a whole number",
+    yaml: yamlLines(
+      "upstreams:",
+      "  stable:",
+      "    endpoints: [http://127.0.0.1:9001]",
+      "routes:",
+      "  - name: web",
+      "    split: { stable: 100 }",
+      "server: { maxConnections: 1.5 }",
+    ),
+    expected: {
+      line: 7,
+      column: 27,
+      path: "server.maxConnections",
+      message: "expected a whole number, got 1.5",
+    },
+  },
+  {
     name: "empty file",
     yaml: "# nothing but a comment\n",
     expected: {
@@ -509,6 +546,7 @@ describe("loadConfigText on a valid config", () => {
       maxHeaderSize: 16_384,
       drainDelay: 5000,
       drainTimeout: 30_000,
+      maxConnections: 10_000,
     });
     expect(config.upstreams["stable"]).toEqual({
       endpoints: ["http://127.0.0.1:9001"],

@@ -43,9 +43,12 @@ describe("a scrape", () => {
     ["switchyard_rollout_decisions_total", "counter", "route,verdict"],
     ["switchyard_config_reloads_total", "counter", "result"],
     ["switchyard_config_last_reload_success_timestamp_seconds", "gauge", ""],
+    // SPEC 8: the proxy listener's client connections.
+    ["switchyard_connections_open", "gauge", ""],
+    ["switchyard_connections_refused_total", "counter", ""],
   ];
 
-  it("lists exactly the SPEC metrics", () => {
+  it("lists exactly the SPEC metrics (section 9's table, then section 8's connections)", () => {
     expect([...METRIC_NAMES]).toEqual(specMetrics.map(([name]) => name));
   });
 
@@ -125,6 +128,18 @@ describe("a scrape", () => {
     const second = new Metrics();
     expect((await scrape(second)).has("switchyard_requests_total")).toBe(true);
     expect(await globalRegistry.metrics()).not.toContain("switchyard_");
+  });
+});
+
+describe("connection series", () => {
+  it("start at 0 and count each refused connection", async () => {
+    const { metrics } = setup();
+    const value = async (name: string) => sampleValue(await scrape(metrics), name, {});
+    expect(await value("switchyard_connections_open")).toBe(0);
+    expect(await value("switchyard_connections_refused_total")).toBe(0);
+    metrics.connections.refused();
+    metrics.connections.refused();
+    expect(await value("switchyard_connections_refused_total")).toBe(2);
   });
 });
 
