@@ -77,11 +77,12 @@ descendants() {
 }
 
 # One HTTP/1.1 request to 127.0.0.1:PORT over bash's /dev/tcp; prints the whole response.
+# The Host is 127.0.0.1 unless given (the admin API refuses names it does not know).
 CRLF=$'\r\n'
-http_get() { # PORT PATH [HEADER_LINE]
+http_get() { # PORT PATH [HEADER_LINE] [HOST]
   # shellcheck disable=SC2016 # the inner shell expands its own arguments
-  timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s\r\n" "$2" "$3" >&3 && cat <&3' \
-    _ "$1" "$2" "${3:+$3$CRLF}" 2>/dev/null || true
+  timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s\r\n" "$2" "$4" "$3" >&3 && cat <&3' \
+    _ "$1" "$2" "${3:+$3$CRLF}" "${4:-127.0.0.1}" 2>/dev/null || true
 }
 http_status() { http_get "$@" | head -1 | cut -d' ' -f2; }
 
@@ -257,6 +258,9 @@ say "proxied: GET /smoke/default -> stable backend 200, x-canary: always -> cana
 # Without SWITCHYARD_ADMIN_TOKEN the admin API takes no write call from anyone.
 status=$(http_get "$ADMIN_PORT" /api/v1/status "Authorization: Bearer placeholder-admin-token-change-me" | head -1 | cut -d' ' -f2)
 [ "$status" = 401 ] || fail "GET /api/v1/status with a guessed token answered $status, not 401"
+# A web page that rebinds its own name to the admin port is refused for its Host.
+status=$(http_get "$ADMIN_PORT" /healthz "" "rebinding.example:$ADMIN_PORT" | head -1 | cut -d' ' -f2)
+[ "$status" = 403 ] || fail "GET /healthz with Host rebinding.example answered $status, not 403"
 
 if [ "$ENGINE" = docker ]; then
   timeout 20 docker exec "$CONTAINER" "${HEALTHCHECK[@]}" || fail "the HEALTHCHECK command failed"
@@ -274,7 +278,7 @@ else
   uid=$(sed -n 's/^Uid:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$NODE_PID/status")
 fi
 [ "$uid" = 1000 ] || fail "switchyard runs as uid $uid, not the node user (1000)"
-say "HEALTHCHECK passes; runs as uid 1000 (node); admin API refuses a guessed token"
+say "HEALTHCHECK passes; runs as uid 1000 (node); admin API refuses a guessed token and a foreign Host"
 
 # ---- drain -----------------------------------------------------------------------------------
 term=$(now_ms)

@@ -11,6 +11,10 @@ export const ADMIN_ERRORS = {
     status: 400,
     message: "The config file was refused; the running config stays.",
   },
+  SWITCHYARD_ADMIN_HOST_INVALID: {
+    status: 400,
+    message: "The request needs exactly one Host header naming the admin API.",
+  },
   SWITCHYARD_UNAUTHORIZED: {
     status: 401,
     message: "A valid bearer token is required (Authorization: Bearer TOKEN).",
@@ -18,6 +22,15 @@ export const ADMIN_ERRORS = {
   SWITCHYARD_FORBIDDEN: {
     status: 403,
     message: "This token has read scope; this call needs a token with write scope.",
+  },
+  SWITCHYARD_ADMIN_HOST_REFUSED: {
+    status: 403,
+    message:
+      "The Host header does not name this admin API; call it by IP address or localhost, or list the name in admin.allowedHosts.",
+  },
+  SWITCHYARD_ADMIN_ORIGIN_REFUSED: {
+    status: 403,
+    message: "Web pages of other origins may not call the admin API.",
   },
   SWITCHYARD_NOT_FOUND: { status: 404, message: "No such admin API path." },
   SWITCHYARD_METHOD_NOT_ALLOWED: {
@@ -30,7 +43,8 @@ export const ADMIN_ERRORS = {
   },
   SWITCHYARD_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
-    message: "The request body must be JSON (Content-Type: application/json).",
+    message:
+      "Write calls and request bodies must be declared JSON (Content-Type: application/json).",
   },
   SWITCHYARD_INTERNAL: {
     status: 500,

@@ -1,14 +1,18 @@
 /**
- * The admin HTTP server (SPEC section 7): match the path, check the token, read the JSON body
- * within its limit, run the endpoint, answer JSON. Tokens can change on reload.
+ * The admin HTTP server (SPEC section 7): refuse cross-site calls, match the path, check the
+ * token, read the JSON body within its limit, run the endpoint, answer JSON. Tokens and allowed
+ * hosts can change on reload.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { ControlApi } from "../control/control-api.ts";
 import type { Logger } from "../log/logger.ts";
+import { AllowedHosts } from "./admin-hosts.ts";
 import { errorAnswer, writeAnswer, type AdminAnswer } from "./answer.ts";
 import { authorize, TokenMatcher, WWW_AUTHENTICATE, type AdminConfig } from "./auth.ts";
-import { hasBody, isJsonContentType, MAX_BODY_BYTES, readJsonBody } from "./body.ts";
+import { hasBody, MAX_BODY_BYTES, readJsonBody } from "./body.ts";
+import { findContentTypeProblem } from "./content-type.ts";
+import { crossSiteRequestOf, findCrossSiteRefusal } from "./cross-site.ts";
 import { createAdminEndpoints, type MetricsSource } from "./endpoints.ts";
 import { AdminRouter, type AdminEndpoint } from "./router.ts";
 
@@ -49,16 +53,20 @@ export class AdminServer {
   private readonly logger: Logger;
   private adminConfig: AdminConfig;
   private matcher: TokenMatcher;
+  private allowedHosts: AllowedHosts;
 
   constructor(options: AdminServerOptions) {
     this.logger = options.logger;
     this.adminConfig = options.adminConfig;
     this.matcher = new TokenMatcher(options.adminConfig.tokens);
+    this.allowedHosts = new AllowedHosts(options.adminConfig.allowedHosts);
     this.router = new AdminRouter([
       ...createAdminEndpoints(options),
       ...(options.extraEndpoints ?? []),
     ]);
     this.server = createServer({
+      // A missing Host is answered by the cross-site guard, in JSON like every refusal.
+      requireHostHeader: false,
       headersTimeout: 10_000,
       requestTimeout: 30_000,
       keepAliveTimeout: 5000,
@@ -73,10 +81,11 @@ export class AdminServer {
     this.server.on("clientError", onClientError);
   }
 
-  /** New tokens and publicMetrics apply to the next call. */
+  /** New tokens, publicMetrics and allowedHosts apply to the next call. */
   updateAdminConfig(adminConfig: AdminConfig): void {
     this.adminConfig = adminConfig;
     this.matcher = new TokenMatcher(adminConfig.tokens);
+    this.allowedHosts = new AllowedHosts(adminConfig.allowedHosts);
   }
 
   listen(host: string, port: number): Promise<AdminAddress> {
@@ -137,11 +146,13 @@ export class AdminServer {
       status: outcome.answer.status,
       actor: outcome.actor,
     };
-    if (outcome.answer.status === 403) this.logger.warn(fields, "admin API call refused");
-    else this.logger.debug(fields, "admin API call");
+    if (outcome.answer.status === 403) {
+      const { host, origin } = req.headers;
+      this.logger.warn({ ...fields, host, origin }, "admin API call refused");
+    } else this.logger.debug(fields, "admin API call");
   }
 
-  /** Route, token, body, endpoint; a refusal at any step is the answer. */
+  /** Cross-site guard, route, token, body, endpoint; a refusal at any step is the answer. */
   private async answer(
     req: IncomingMessage,
     res: ServerResponse,
@@ -149,6 +160,8 @@ export class AdminServer {
   ): Promise<CallOutcome> {
     // A body left unread must not be drained for keep-alive: close the connection instead.
     const closeUnread = hasBody(req);
+    const crossSite = this.refuseCrossSite(req, closeUnread);
+    if (crossSite !== undefined) return crossSite;
     const url = new URL(req.url ?? "/", "http://admin.invalid");
     const match = this.router.match(req.method ?? "", url.pathname);
     if (match.kind === "notFound") {
@@ -175,15 +188,14 @@ export class AdminServer {
       return { answer: refusal(decision), closeConnection: closeUnread, actor };
     }
     const actor = decision.actor;
+    const isWrite = endpoint.method !== "GET";
+    const typeProblem = findContentTypeProblem(isWrite, closeUnread, req.headers["content-type"]);
+    if (typeProblem !== undefined) {
+      const answer = errorAnswer("SWITCHYARD_UNSUPPORTED_MEDIA_TYPE", { message: typeProblem });
+      return { answer, closeConnection: closeUnread, actor };
+    }
     let body: unknown;
     if (endpoint.takesBody || closeUnread) {
-      const contentType = req.headers["content-type"];
-      if (!isJsonContentType(contentType)) {
-        const answer = errorAnswer("SWITCHYARD_UNSUPPORTED_MEDIA_TYPE", {
-          message: `The request body must be JSON (Content-Type: application/json), not ${contentType ?? "unspecified"}.`,
-        });
-        return { answer, closeConnection: closeUnread, actor };
-      }
       if (isContinueExpected && !(Number(req.headers["content-length"]) > MAX_BODY_BYTES)) {
         res.writeContinue();
       }
@@ -193,6 +205,15 @@ export class AdminServer {
     }
     const answer = await endpoint.handle({ params, query: url.searchParams, body, actor });
     return { answer, closeConnection: false, actor };
+  }
+
+  /** A call a web page could have made (wrong Host, foreign Origin) is refused first. */
+  private refuseCrossSite(req: IncomingMessage, closeUnread: boolean): CallOutcome | undefined {
+    const refusal = findCrossSiteRefusal(crossSiteRequestOf(req), this.allowedHosts);
+    if (refusal === undefined) return undefined;
+    const answer = errorAnswer(refusal.code, { message: refusal.message });
+    const isMalformed = refusal.code === "SWITCHYARD_ADMIN_HOST_INVALID";
+    return { answer, closeConnection: closeUnread || isMalformed };
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * Request bodies of the admin API: JSON only, at most 64 KiB. Reading stops at the limit; what
- * is left of an oversized body is never read, and the connection is closed after the answer.
+ * Request bodies of the admin API: JSON only (content-type.ts), at most 64 KiB. Reading stops
+ * at the limit; what is left of an oversized body is never read, and the connection is closed
+ * after the answer.
  */
 import type { IncomingMessage } from "node:http";
 import { errorAnswer, type JsonAnswer } from "./answer.ts";
@@ -16,16 +17,6 @@ export function hasBody(req: IncomingMessage): boolean {
   if (req.headers["transfer-encoding"] !== undefined) return true;
   const length = req.headers["content-length"];
   return length !== undefined && length !== "0";
-}
-
-/** `application/json`, optionally with `charset=utf-8`; any other charset is refused. */
-export function isJsonContentType(header: string | undefined): boolean {
-  if (header === undefined) return false;
-  const [type = "", ...params] = header.split(";").map((part) => part.trim().toLowerCase());
-  if (type !== "application/json") return false;
-  return params.every(
-    (param) => !param.startsWith("charset=") || /^charset="?utf-8"?$/.test(param),
-  );
 }
 
 function tooLarge(limitBytes: number): BodyResult {

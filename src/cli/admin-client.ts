@@ -72,7 +72,8 @@ export async function callAdmin(
   const url = `${target.baseUrl}${path}`;
   const headers: Record<string, string> = { accept: "application/json" };
   if (target.token !== undefined) headers.authorization = `Bearer ${target.token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
+  // The admin API takes writes declared JSON only, an empty body included (cross-site rule).
+  if (method !== "GET") headers["content-type"] = "application/json";
   const agent = new Agent({
     allowH2: false,
     connect: { timeout: CONNECT_TIMEOUT_MS },
@@ -123,7 +124,7 @@ function refusalSentence(target: AdminTarget, url: string, status: number, body:
       ? `the admin API requires a token (401); pass --token or set ${ADMIN_TOKEN_ENV}`
       : `the admin API refused the token (401); pass a valid one with --token or ${ADMIN_TOKEN_ENV}`;
   }
-  if (status === 403) {
+  if (code === "SWITCHYARD_FORBIDDEN") {
     return "the admin API refused the call for a read token (403); use a token with scope write";
   }
   if (code === "SWITCHYARD_NOT_FOUND" || code === "SWITCHYARD_METHOD_NOT_ALLOWED") {

@@ -313,6 +313,16 @@ const adminToken = z.strictObject({
   token: z.string().min(16, "a token needs at least 16 characters"),
 });
 
+/** A host name the admin API answers to besides IP literals and localhost; `*.` for any below. */
+const ALLOWED_HOST_PATTERN =
+  /^(?:\*\.)?[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*$/i;
+
+const allowedHost = z.string().refine((text) => ALLOWED_HOST_PATTERN.test(text), {
+  error: (issue) =>
+    `${JSON.stringify(issue.input)} is not a host name; write a name without scheme or port ` +
+    '(e.g. switchyard-admin.shop.svc), or "*." and a name for every name below it',
+});
+
 const server = z.strictObject({
   headersTimeout: duration.default(10_000),
   requestTimeout: duration.default(300_000),
@@ -335,6 +345,7 @@ const configObject = z.strictObject({
     .strictObject({
       tokens: z.array(adminToken).default([]),
       publicMetrics: z.boolean().default(true),
+      allowedHosts: z.array(allowedHost).default([]),
     })
     .prefault({}),
   state: z.strictObject({ file: z.string().min(1) }).optional(),

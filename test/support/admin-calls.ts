@@ -13,6 +13,7 @@ export interface AdminCallOptions {
   json?: unknown;
   /** Sent as is (with `headers` choosing the content type). */
   rawBody?: string | Buffer;
+  /** Added last: they replace the token's and the content type's. */
   headers?: RequestHeaders;
 }
 
@@ -29,15 +30,20 @@ export interface AdminErrorBody {
   [extra: string]: unknown;
 }
 
+/**
+ * One call. Writes (any method but GET and HEAD) are declared JSON, as the admin API requires
+ * even of an empty body, unless `headers` say otherwise.
+ */
 export async function adminCall(
   adminUrl: string,
   method: Dispatcher.HttpMethod,
   path: string,
   options: AdminCallOptions = {},
 ): Promise<AdminAnswer> {
+  const isJson = options.json !== undefined || (method !== "GET" && method !== "HEAD");
   const headers: RequestHeaders = {
     ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
-    ...(options.json === undefined ? {} : { "content-type": "application/json" }),
+    ...(isJson ? { "content-type": "application/json" } : {}),
     ...options.headers,
   };
   const body =

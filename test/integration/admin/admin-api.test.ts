@@ -25,6 +25,8 @@ afterAll(async () => {
 });
 
 const JSON_TYPE = "application/json; charset=utf-8";
+/** Every write is declared JSON, an empty one too. */
+const JSON_HEADERS = { "content-type": "application/json" };
 
 interface ErrorBody {
   error: { code: string; message: string; fields?: Record<string, string>; problems?: string[] };
@@ -45,7 +47,7 @@ function eventIds(body: string): number[] {
 function putWeights(url: string, route: string, body: unknown): ReturnType<typeof httpRequest> {
   return httpRequest(`${url}/api/v1/routes/${route}/weights`, {
     method: "PUT",
-    headers: { "content-type": "application/json" },
+    headers: JSON_HEADERS,
     body: JSON.stringify(body),
   });
 }
@@ -223,6 +225,7 @@ describe("changing weights", () => {
     await putWeights(running.url, "web", { weights: { stable: 50, canary: 50 } });
     const answer = await httpRequest(`${running.url}/api/v1/routes/web/weights`, {
       method: "DELETE",
+      headers: JSON_HEADERS,
     });
     expect(answer.status).toBe(200);
     expect(parsed(answer.body)).toEqual({
@@ -239,6 +242,7 @@ describe("changing weights", () => {
     });
     const missing = await httpRequest(`${running.url}/api/v1/routes/nope/weights`, {
       method: "DELETE",
+      headers: JSON_HEADERS,
     });
     expect(missing.status).toBe(404);
   });
@@ -248,7 +252,10 @@ describe("reload", () => {
   it("answers 200 with the outcome when applied, logging the old and new hash", async () => {
     running = await startAdmin();
     const before = running.control.configHash;
-    const answer = await httpRequest(`${running.url}/api/v1/reload`, { method: "POST" });
+    const answer = await httpRequest(`${running.url}/api/v1/reload`, {
+      method: "POST",
+      headers: JSON_HEADERS,
+    });
     expect(answer.status).toBe(200);
     expect(parsed(answer.body)).toEqual(running.control.nextReload);
     expect(
@@ -271,7 +278,10 @@ describe("reload", () => {
       error: { message: "routes.0.split: sums to 90, not 100", line: 12, column: 5, problems },
     };
     running = await startAdmin({}, control);
-    const answer = await httpRequest(`${running.url}/api/v1/reload`, { method: "POST" });
+    const answer = await httpRequest(`${running.url}/api/v1/reload`, {
+      method: "POST",
+      headers: JSON_HEADERS,
+    });
     expect(answer.status).toBe(400);
     expect(errorOf(answer.body)).toEqual({
       code: "SWITCHYARD_CONFIG_INVALID",
@@ -339,7 +349,7 @@ describe("unknown paths, wrong methods, failures", () => {
     expect(garbage.closed).toBe(true);
     const huge = await sendRaw(
       running.port,
-      `GET /healthz HTTP/1.1\r\nHost: admin\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
+      `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
     );
     expect(huge.statusCode).toBe(431);
     expect(huge.raw).toContain('"code":"SWITCHYARD_HEADERS_TOO_LARGE"');

@@ -121,6 +121,7 @@ describe("with tokens configured", () => {
     running.admin.updateAdminConfig({
       tokens: [{ name: "rotated", scope: "write", token: newToken }],
       publicMetrics: false,
+      allowedHosts: [],
     });
     const old = await get(`${running.url}/api/v1/status`, { headers: bearer(WRITE_TOKEN) });
     expect(old.status).toBe(401);
@@ -140,7 +141,10 @@ describe("without tokens", () => {
       body: WEIGHTS_BODY,
     });
     expect(put.status).toBe(200);
-    const reload = await httpRequest(`${running.url}/api/v1/reload`, { method: "POST" });
+    const reload = await httpRequest(`${running.url}/api/v1/reload`, {
+      method: "POST",
+      headers: JSON_HEADERS,
+    });
     expect(reload.status).toBe(200);
     expect(running.control.calls.map((call) => call.actor)).toEqual(["anonymous", "anonymous"]);
   });

@@ -108,7 +108,7 @@ describe("body size", () => {
     const chunk = "x".repeat(16 * 1024);
     const chunks = Array.from({ length: 5 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`);
     await connection.write(
-      "PUT /api/v1/routes/web/weights HTTP/1.1\r\nHost: admin\r\n" +
+      "PUT /api/v1/routes/web/weights HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
         "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
         chunks.join(""),
     );
@@ -126,7 +126,7 @@ describe("Expect: 100-continue", () => {
     running = await startAdmin();
     const connection = await connectRaw(running.port);
     await connection.write(
-      "PUT /api/v1/routes/web/weights HTTP/1.1\r\nHost: admin\r\nContent-Type: application/json\r\n" +
+      "PUT /api/v1/routes/web/weights HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
         `Content-Length: ${MAX_BODY_BYTES + 1}\r\nExpect: 100-continue\r\n\r\n`,
     );
     const data = await connection.waitForData(/\r\n\r\n\{/, 2000);
@@ -141,7 +141,7 @@ describe("Expect: 100-continue", () => {
     });
     const connection = await connectRaw(running.port);
     await connection.write(
-      "PUT /api/v1/routes/web/weights HTTP/1.1\r\nHost: admin\r\nContent-Type: application/json\r\n" +
+      "PUT /api/v1/routes/web/weights HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
         "Content-Length: 20\r\nExpect: 100-continue\r\n\r\n",
     );
     const data = await connection.waitForData(/\r\n\r\n\{/, 2000);
@@ -155,7 +155,7 @@ describe("Expect: 100-continue", () => {
     const body = JSON.stringify({ weights: { stable: 70, canary: 30 } });
     const connection = await connectRaw(running.port);
     await connection.write(
-      "PUT /api/v1/routes/web/weights HTTP/1.1\r\nHost: admin\r\nContent-Type: application/json\r\n" +
+      "PUT /api/v1/routes/web/weights HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
         `Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`,
     );
     await connection.waitForData("HTTP/1.1 100 Continue\r\n\r\n", 2000);

@@ -46,7 +46,7 @@ export async function startAdmin(
   });
   const admin = new AdminServer({
     control,
-    adminConfig: { tokens: [], publicMetrics: true, ...adminConfig },
+    adminConfig: { tokens: [], publicMetrics: true, allowedHosts: [], ...adminConfig },
     metrics: { contentType: METRICS_CONTENT_TYPE, render: () => Promise.resolve(METRICS_TEXT) },
     logger: pino({ level: "debug" }, destination),
   });

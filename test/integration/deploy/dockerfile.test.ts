@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfigText } from "../../../src/config/load.ts";
 import { closeServer, listenOnFreePort } from "../../support/ports.ts";
+import { singleUpstreamConfig, startTestSwitchyard } from "../../support/switchyard.ts";
 import { childEnv, NODE, REPO_ROOT } from "../cli/child-process.ts";
 
 interface Instruction {
@@ -132,12 +133,7 @@ describe("the HEALTHCHECK command", () => {
     return words.slice(1);
   }
 
-  async function runHealthcheck(status: number): Promise<number | null> {
-    server = createServer((request, response) => {
-      response.statusCode = request.url === "/healthz" ? status : 404;
-      response.end();
-    });
-    const port = await listenOnFreePort(server);
+  function runHealthcheckOn(port: number): Promise<number | null> {
     const child = spawn(NODE, healthcheck(), {
       env: childEnv({ SWITCHYARD_ADMIN_LISTEN: `127.0.0.1:${String(port)}` }),
       stdio: "ignore",
@@ -146,8 +142,25 @@ describe("the HEALTHCHECK command", () => {
     return new Promise((resolve) => child.once("exit", resolve));
   }
 
+  async function runHealthcheck(status: number): Promise<number | null> {
+    server = createServer((request, response) => {
+      response.statusCode = request.url === "/healthz" ? status : 404;
+      response.end();
+    });
+    return runHealthcheckOn(await listenOnFreePort(server));
+  }
+
   it("passes when /healthz answers 200", async () => {
     expect(await runHealthcheck(200)).toBe(0);
+  });
+
+  it("passes against a real admin API, whose Host and Origin checks it satisfies", async () => {
+    const switchyard = await startTestSwitchyard(singleUpstreamConfig(["http://127.0.0.1:9"]));
+    try {
+      expect(await runHealthcheckOn(switchyard.adminPort)).toBe(0);
+    } finally {
+      await switchyard.close();
+    }
   });
 
   it("fails when /healthz answers 503, or nothing listens", async () => {

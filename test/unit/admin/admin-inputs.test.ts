@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { parseSince, parseWeightsBody } from "../../../src/admin/admin-inputs.ts";
-import { isJsonContentType } from "../../../src/admin/body.ts";
 
 describe("parseSince", () => {
   it.each([
@@ -52,21 +51,5 @@ describe("parseWeightsBody", () => {
   it.each([null, 42, "weights", [1]])("refuses a body that is not an object: %j", (body) => {
     const result = parseWeightsBody(body);
     expect(!result.ok && Object.keys(result.fields)).toEqual(["body"]);
-  });
-});
-
-describe("isJsonContentType", () => {
-  it.each([
-    ["application/json", true],
-    ["application/json; charset=utf-8", true],
-    ["APPLICATION/JSON;CHARSET=UTF-8", true],
-    ['application/json; charset="utf-8"', true],
-    ["application/json; charset=latin1", false],
-    ["application/jsonx", false],
-    ["text/json", false],
-    ["application/x-www-form-urlencoded", false],
-    [undefined, false],
-  ])("%s -> %s", (header, expected) => {
-    expect(isJsonContentType(header)).toBe(expected);
   });
 });

@@ -536,7 +536,7 @@ describe("loadConfigText on a valid config", () => {
       proxy: { host: "0.0.0.0", port: 8080 },
       admin: { host: "127.0.0.1", port: 9901 },
     });
-    expect(config.admin).toEqual({ tokens: [], publicMetrics: true });
+    expect(config.admin).toEqual({ tokens: [], publicMetrics: true, allowedHosts: [] });
     expect(config.state).toBeUndefined();
     expect(config.forwarded).toEqual({ trust: false });
     expect(config.server).toEqual({
