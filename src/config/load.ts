@@ -21,7 +21,7 @@ import { knownKeysAt } from "./schema-keys.ts";
 import { describeIssue, issuesToProblems } from "./schema-issues.ts";
 import { configFieldsSchema } from "./schema.ts";
 import type { Config } from "./schema.ts";
-import { pathAtOffset, positionOf } from "./yaml-positions.ts";
+import { pathAtOffset, positionAtOffset, positionOf } from "./yaml-positions.ts";
 
 export { formatProblem } from "./problems.ts";
 export type { ConfigProblem } from "./problems.ts";
@@ -136,7 +136,6 @@ function withoutCascade(errors: readonly YAMLError[]): YAMLError[] {
 }
 
 function yamlProblem(file: string, text: string, doc: Document, error: YAMLError): ConfigProblem {
-  const start = error.linePos?.[0] ?? { line: 0, col: 0 };
   // prettyErrors appends " at line L, column C:" and a source excerpt; the position is ours.
   const first = error.message.split(/ at line \d+, column \d+/)[0] ?? error.message;
   let message = first.trim().charAt(0).toLowerCase() + first.trim().slice(1);
@@ -146,8 +145,7 @@ function yamlProblem(file: string, text: string, doc: Document, error: YAMLError
   }
   return {
     file,
-    line: start.line,
-    column: start.col,
+    ...positionAtOffset(text, offset),
     path: formatPath(pathAtOffset(doc, offset)),
     message,
   };

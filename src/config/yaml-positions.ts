@@ -79,6 +79,21 @@ function child(
   return undefined;
 }
 
+/**
+ * Line and column (1-based) of a source offset, counted in the text itself: after a syntax
+ * error, yaml's LineCounter misses the line breaks inside the tokens its lexer gave up on.
+ */
+export function positionAtOffset(text: string, offset: number): SourcePosition {
+  const end = Math.max(0, Math.min(offset, text.length));
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf("\n"); i >= 0 && i < end; i = text.indexOf("\n", i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: end - lineStart + 1 };
+}
+
 /** The path of the innermost key or value whose source range holds `offset`. */
 export function pathAtOffset(doc: Document, offset: number): (string | number)[] {
   const path: (string | number)[] = [];

@@ -513,6 +513,17 @@ describe("loadConfigText problems", () => {
     expect(problems[0]?.line).toBe(2);
   });
 
+  it("places a syntax error after a line break the YAML lexer swallowed on its real line", () => {
+    // The lexer reads `${X}listen\n0` as one broken token, so yaml's own line count misses the
+    // line break and used to report the unclosed map at 1:14, past the end of line 1.
+    const problems = loadProblems("{${X}listen\n0");
+    expect(problems.at(-1)).toMatchObject({
+      line: 2,
+      column: 2,
+      message: "flow map must end with a }",
+    });
+  });
+
   it("refuses a second YAML document", () => {
     const problems = loadProblems(yamlLines("upstreams: {}", "---", "routes: []"));
     expect(problems[0]).toMatchObject({ line: 2, column: 1 });
