@@ -191,8 +191,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.finishAttempt(0, true);
     const isReset = isResetBeforeAnswer(error);
-    const isBudgetFree = isReset || isConnectFailure(error);
-    const next = this.mayRetry(isBudgetFree) ? this.chooseRetry(isReset) : undefined;
+    const isNeverSent = isConnectFailure(error);
+    const next = this.mayRetry(isReset || isNeverSent, isNeverSent)
+      ? this.chooseRetry(isReset)
+      : undefined;
     if (next === undefined) {
       this.answerError(classifyUpstreamError(error));
       return;
@@ -205,12 +207,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
    * upstream nothing, so the budget, which protects upstreams from retry storms, does not
    * apply (still within `attempts`): a refused or timed-out connect never reached it, and a
    * reset before any answer is how a pooled connection the upstream had just closed shows up
-   * (the keep-alive race).
+   * (the keep-alive race). `isNeverSent`: the connection was never made, so no byte of the
+   * request left (undici has not read its body): any method may go elsewhere, as in nginx,
+   * HAProxy and Envoy.
    */
-  private mayRetry(isBudgetFree: boolean): boolean {
+  private mayRetry(isBudgetFree: boolean, isNeverSent = false): boolean {
     const { req, route, res, retryBudget } = this.init;
-    if (this.retriesLeft <= 0 || this.hasBody || res.headersSent || this.isClientGone) return false;
-    if (!route.config.retries.methods.includes(req.method ?? "")) return false;
+    if (this.retriesLeft <= 0 || res.headersSent || this.isClientGone) return false;
+    if (isNeverSent) return true;
+    if (this.hasBody || !route.config.retries.methods.includes(req.method ?? "")) return false;
     return isBudgetFree || retryBudget.canRetry(performance.now());
   }
 

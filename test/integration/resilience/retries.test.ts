@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startEchoBackend } from "../../support/echo-backend.ts";
 import { closeDefaultAgent, hammer, httpRequest } from "../../support/http-client.ts";
 import { startResettingBackend } from "../../support/raw-backends.ts";
+import { refusingOrigin } from "../../support/ports.ts";
 import { createRecordingRecorder } from "../../support/recording-recorder.ts";
 import { singleUpstreamConfig, startTestSwitchyard } from "../../support/switchyard.ts";
 
@@ -87,6 +88,32 @@ describe("which requests are retried", () => {
     expect(nameOf(getResult.body)).toBe("healthy");
     expect(failing.received.map((r) => r.method)).toEqual(["GET"]);
     expect(healthy.received.map((r) => r.method)).toEqual(["GET"]);
+  });
+});
+
+describe("requests whose connection was refused", () => {
+  it("sends a POST, body and all, to the other endpoint exactly once: nothing of it had left", async () => {
+    const refusing = await refusingOrigin();
+    const healthy = track(await startEchoBackend({ name: "healthy" }));
+    // Round-robin starts at the first endpoint: the POST meets the refusal first.
+    const proxy = track(await startTestSwitchyard(singleUpstreamConfig([refusing, healthy.url])));
+
+    const post = await httpRequest(`${proxy.url}/orders`, { method: "POST", body: "pay once" });
+
+    expect(post.status).toBe(200);
+    const echo = JSON.parse(post.body) as { name: string; method: string; bodyBytes: number };
+    expect(echo).toMatchObject({ name: "healthy", method: "POST", bodyBytes: 8 });
+    expect(healthy.received.map((r) => `${r.method} ${r.url}`)).toEqual(["POST /orders"]);
+  });
+
+  it("still answers 502 when no other endpoint is there to take it", async () => {
+    const refusing = await refusingOrigin();
+    const proxy = track(await startTestSwitchyard(singleUpstreamConfig([refusing])));
+
+    const post = await httpRequest(`${proxy.url}/orders`, { method: "POST", body: "pay once" });
+
+    expect(post.status).toBe(502);
+    expect(errorCodeOf(post.body)).toBe("SWITCHYARD_UPSTREAM_CONNECT_FAILED");
   });
 });
 
