@@ -15,7 +15,6 @@ import type {
 import type { Dispatcher } from "undici";
 import type { CompiledRoute } from "../routing/route-table.ts";
 import type { Runtime } from "../runtime/runtime.ts";
-import type { Snapshot } from "../runtime/snapshot.ts";
 import { chooseRetryTarget, type AttemptTarget } from "./attempt-target.ts";
 import { sendProxyError, type ProxyErrorCode } from "./errors.ts";
 import { buildClientResponseHeaders } from "./headers.ts";
@@ -29,8 +28,10 @@ export interface ExchangeInit {
   req: IncomingMessage;
   res: ServerResponse;
   requestId: string;
-  snapshot: Snapshot;
-  /** Read at response time: a drain that began mid-request still closes the connection. */
+  /**
+   * Read at response time (a drain that began mid-request still closes the connection) and
+   * for retries (a reload since the request began may have retired its snapshot's pools).
+   */
   runtime: Runtime;
   route: CompiledRoute;
   /** Headers for the upstream, flat [name, value, ...]. */
@@ -220,8 +221,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private chooseRetry(isReset: boolean): AttemptTarget | undefined {
-    const { snapshot, route, random } = this.init;
-    return chooseRetryTarget(snapshot, route, this.target, isReset, random);
+    const { runtime, route, random } = this.init;
+    return chooseRetryTarget(runtime.current, route, this.target, isReset, random);
   }
 
   /** Dispatches the retry outside undici's callback that reported the failure. */

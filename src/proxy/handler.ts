@@ -93,7 +93,6 @@ export class ProxyHandler {
       req,
       res,
       requestId,
-      snapshot,
       runtime: this.runtime,
       route,
       headers: buildUpstreamRequestHeaders(req, requestId, {

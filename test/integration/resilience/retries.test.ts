@@ -7,8 +7,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startEchoBackend } from "../../support/echo-backend.ts";
 import { closeDefaultAgent, hammer, httpRequest } from "../../support/http-client.ts";
-import { startResettingBackend } from "../../support/raw-backends.ts";
-import { refusingOrigin } from "../../support/ports.ts";
+import { adminCall } from "../../support/admin-calls.ts";
+import {
+  configText,
+  startFileSwitchyard,
+  writeConfigInPlace,
+} from "../../support/file-switchyard.ts";
+import { startResettingBackend, startStallingBackend } from "../../support/raw-backends.ts";
+import { refusingOrigin, waitFor } from "../../support/ports.ts";
 import { createRecordingRecorder } from "../../support/recording-recorder.ts";
 import { singleUpstreamConfig, startTestSwitchyard } from "../../support/switchyard.ts";
 
@@ -114,6 +120,32 @@ describe("requests whose connection was refused", () => {
 
     expect(post.status).toBe(502);
     expect(errorCodeOf(post.body)).toBe("SWITCHYARD_UPSTREAM_CONNECT_FAILED");
+  });
+});
+
+describe("a retry after a reload replaced the connection pools", () => {
+  it("goes to the live pool of the other endpoint, not the retired one the request began with", async () => {
+    const stalling = track(await startStallingBackend());
+    const healthy = track(await startEchoBackend({ name: "healthy" }));
+    const config = (maxConnections: number): Record<string, unknown> =>
+      singleUpstreamConfig([stalling.url, healthy.url], { upstream: { maxConnections } });
+    const proxy = track(await startFileSwitchyard(config(8), { isWatchingConfig: false }));
+    // Round-robin starts at the first endpoint: the request waits on the stalling one.
+    const pending = httpRequest(`${proxy.url}/orders`);
+    await waitFor(() => stalling.requestHeads.length === 1, { description: "the request held" });
+
+    // A new pool size means new pools; the old ones are closed once idle.
+    await writeConfigInPlace(proxy.configFile, configText(config(9)));
+    const reload = await adminCall(proxy.adminUrl, "POST", "/api/v1/reload", {
+      headers: { "content-type": "application/json" },
+    });
+    expect(reload.json).toMatchObject({ changed: true });
+    // Its connection dies before any answer: the GET is retried on the other endpoint.
+    await stalling.close();
+
+    const answer = await pending;
+    expect(answer.status).toBe(200);
+    expect(nameOf(answer.body)).toBe("healthy");
   });
 });
 
