@@ -24,7 +24,7 @@ export function admit(
   onlyOther = false,
 ): AttemptTarget | undefined {
   const endpoint = upstream.pickEndpoint(exclude);
-  if (endpoint === undefined || (onlyOther && endpoint === exclude)) return undefined;
+  if (endpoint === undefined || (onlyOther && endpoint.url === exclude?.url)) return undefined;
   const breakerCall = upstream.breaker.begin();
   if (breakerCall === undefined) return undefined;
   return { upstream, endpoint, breakerCall };
@@ -46,7 +46,9 @@ export function chooseFirstTarget(
 /**
  * A retry after `failed`: another endpoint of the same upstream, else a fallback upstream,
  * else (only for a pooled connection the upstream had already closed) the same endpoint again
- * on a fresh connection.
+ * on a fresh connection. `snapshot` is the live one: `failed` may belong to an older snapshot
+ * whose pools a reload has since retired, so the upstream is looked up again by name (the
+ * route's policy stays the one the request began with).
  */
 export function chooseRetryTarget(
   snapshot: Snapshot,
@@ -55,13 +57,14 @@ export function chooseRetryTarget(
   isStaleConnection: boolean,
   random: () => number,
 ): AttemptTarget | undefined {
-  const sameUpstream = admit(failed.upstream, failed.endpoint, true);
+  const upstream = snapshot.upstreams.get(failed.upstream.name);
+  const sameUpstream = upstream === undefined ? undefined : admit(upstream, failed.endpoint, true);
   if (sameUpstream !== undefined) return sameUpstream;
   if (route.config.fallback) {
     const fallback = admitFallback(snapshot, route, failed.upstream.name, random);
     if (fallback !== undefined) return fallback;
   }
-  return isStaleConnection ? admit(failed.upstream) : undefined;
+  return isStaleConnection && upstream !== undefined ? admit(upstream) : undefined;
 }
 
 function admitFallback(

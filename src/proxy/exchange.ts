@@ -15,7 +15,6 @@ import type {
 import type { Dispatcher } from "undici";
 import type { CompiledRoute } from "../routing/route-table.ts";
 import type { Runtime } from "../runtime/runtime.ts";
-import type { Snapshot } from "../runtime/snapshot.ts";
 import { chooseRetryTarget, type AttemptTarget } from "./attempt-target.ts";
 import { sendProxyError, type ProxyErrorCode } from "./errors.ts";
 import { buildClientResponseHeaders } from "./headers.ts";
@@ -29,8 +28,10 @@ export interface ExchangeInit {
   req: IncomingMessage;
   res: ServerResponse;
   requestId: string;
-  snapshot: Snapshot;
-  /** Read at response time: a drain that began mid-request still closes the connection. */
+  /**
+   * Read at response time (a drain that began mid-request still closes the connection) and
+   * for retries (a reload since the request began may have retired its snapshot's pools).
+   */
   runtime: Runtime;
   route: CompiledRoute;
   /** Headers for the upstream, flat [name, value, ...]. */
@@ -191,8 +192,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.finishAttempt(0, true);
     const isReset = isResetBeforeAnswer(error);
-    const isBudgetFree = isReset || isConnectFailure(error);
-    const next = this.mayRetry(isBudgetFree) ? this.chooseRetry(isReset) : undefined;
+    const isNeverSent = isConnectFailure(error);
+    const next = this.mayRetry(isReset || isNeverSent, isNeverSent)
+      ? this.chooseRetry(isReset)
+      : undefined;
     if (next === undefined) {
       this.answerError(classifyUpstreamError(error));
       return;
@@ -205,18 +208,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
    * upstream nothing, so the budget, which protects upstreams from retry storms, does not
    * apply (still within `attempts`): a refused or timed-out connect never reached it, and a
    * reset before any answer is how a pooled connection the upstream had just closed shows up
-   * (the keep-alive race).
+   * (the keep-alive race). `isNeverSent`: the connection was never made, so no byte of the
+   * request left (undici has not read its body): any method may go elsewhere, as in nginx,
+   * HAProxy and Envoy.
    */
-  private mayRetry(isBudgetFree: boolean): boolean {
+  private mayRetry(isBudgetFree: boolean, isNeverSent = false): boolean {
     const { req, route, res, retryBudget } = this.init;
-    if (this.retriesLeft <= 0 || this.hasBody || res.headersSent || this.isClientGone) return false;
-    if (!route.config.retries.methods.includes(req.method ?? "")) return false;
+    if (this.retriesLeft <= 0 || res.headersSent || this.isClientGone) return false;
+    if (isNeverSent) return true;
+    if (this.hasBody || !route.config.retries.methods.includes(req.method ?? "")) return false;
     return isBudgetFree || retryBudget.canRetry(performance.now());
   }
 
   private chooseRetry(isReset: boolean): AttemptTarget | undefined {
-    const { snapshot, route, random } = this.init;
-    return chooseRetryTarget(snapshot, route, this.target, isReset, random);
+    const { runtime, route, random } = this.init;
+    return chooseRetryTarget(runtime.current, route, this.target, isReset, random);
   }
 
   /** Dispatches the retry outside undici's callback that reported the failure. */

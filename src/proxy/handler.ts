@@ -98,7 +98,6 @@ export class ProxyHandler {
       req,
       res,
       requestId,
-      snapshot,
       runtime: this.runtime,
       route,
       headers: buildUpstreamRequestHeaders(req, requestId, {

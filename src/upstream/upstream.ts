@@ -42,7 +42,8 @@ export class Upstream {
 
   /**
    * Round-robin over the available endpoints, skipping `exclude` (an endpoint a retry just
-   * failed on) when another is available. Undefined when none is available.
+   * failed on, maybe from an older snapshot: compared by URL) when another is available.
+   * Undefined when none is available.
    */
   pickEndpoint(exclude?: Endpoint): Endpoint | undefined {
     const endpoints = this.endpoints;
@@ -52,7 +53,7 @@ export class Upstream {
       const endpoint = endpoints[this.nextIndex % count];
       this.nextIndex = (this.nextIndex + 1) % count;
       if (endpoint === undefined || !endpoint.isAvailable) continue;
-      if (endpoint !== exclude) return endpoint;
+      if (endpoint.url !== exclude?.url) return endpoint;
       fallback = endpoint;
     }
     return fallback;

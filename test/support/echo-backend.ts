@@ -4,20 +4,21 @@
  *
  * - `/health`: answers `healthStatus`; counted in `healthChecks`, not recorded in `received`.
  * - `/bytes/N`: N pattern bytes in 64 KiB chunks, honouring backpressure (`?chunked=1` drops
- *   the Content-Length); `bytesBodySha256(N)` is their hash.
+ *   the Content-Length, `?pauseMs=K` waits K ms after the first chunk); `bytesBodySha256(N)`
+ *   is their hash. With `resetBodyEvery`, some of these answers die mid-body instead.
  * - `/trailers`: a chunked body with an `x-checksum` trailer (`TRAILERS_CHECKSUM`).
  * - `/status/N`: answers status N (200..599); 204 and 304 without a body.
  * - `/slow-body`: writes a chunk, waits `delayMs`, then writes the last one.
  * - `/set-cookies`: two Set-Cookie headers.
- * - anything else (`/upload`, `/expect`...): the echo, after `delayMs`, with `status`. Bodies are
- *   hashed as they stream in; `Expect: 100-continue` gets node's automatic 100.
+ * - anything else (`/upload`, `/expect`...): the echo, after `delayMs` (or `?delayMs=K`), with
+ *   `status`. Bodies are hashed as they stream in; `Expect: 100-continue` gets node's automatic 100.
  * - upgrades: 101, then a WebSocket echo (`Upgrade: websocket`) or a raw byte echo.
  */
 import { createHash, type Hash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { acceptUpgrade } from "./upgrade-echo.ts";
-import { sendPatternBytes } from "./pattern-bytes.ts";
+import { BYTES_CHUNK_SIZE, sendPatternBytes } from "./pattern-bytes.ts";
 import { listenOnPort, originOf } from "./ports.ts";
 
 export { BYTES_CHUNK_SIZE, bytesBodySha256 } from "./pattern-bytes.ts";
@@ -35,7 +36,19 @@ export interface EchoBackendOptions {
   keepAliveTimeoutMs?: number;
   /** Port to listen on, e.g. the port of a backend that was closed (default: a free one). */
   port?: number;
+  /**
+   * Every Nth `/bytes/N` answer longer than one chunk sends its head and first chunk, waits a
+   * little, then resets the connection (TCP RST): an upstream that dies mid-body.
+   */
+  resetBodyEvery?: number;
+  /** Told of each recorded request as its head arrives (before any answer). */
+  onRequest?: (request: ReceivedRequest) => void;
+  /** Told the number of open connections whenever it changes. */
+  onConnectionCountChange?: (openConnections: number) => void;
 }
+
+/** How long a `/bytes/N` answer chosen by `resetBodyEvery` waits before its reset. */
+const RESET_PAUSE_MS = 10;
 
 /** One request as the backend saw it. Health checks are counted apart (`healthChecks`). */
 export interface ReceivedRequest {
@@ -75,6 +88,8 @@ export interface EchoBackend {
   readonly healthChecks: number;
   /** Body bytes every `/bytes/N` answer has handed to its socket so far, all requests summed. */
   readonly patternBytesSent: number;
+  /** `/bytes/N` answers reset mid-body so far (`resetBodyEvery`). */
+  readonly bodiesReset: number;
   setStatus(status: number): void;
   setHealthStatus(status: number): void;
   setDelayMs(delayMs: number): void;
@@ -118,11 +133,15 @@ class EchoServer implements EchoBackend {
   connections = 0;
   healthChecks = 0;
   patternBytesSent = 0;
+  /** `/bytes/N` answers reset mid-body so far (`resetBodyEvery`). */
+  bodiesReset = 0;
+  #bytesAnswers = 0;
   #status: number;
   #healthStatus: number;
   #delayMs: number;
   readonly #server: Server;
   readonly #requestedPort: number;
+  readonly #options: EchoBackendOptions;
   readonly #sockets = new Set<Socket>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #closing: Promise<void> | undefined;
@@ -133,6 +152,7 @@ class EchoServer implements EchoBackend {
     this.#healthStatus = options.healthStatus ?? 200;
     this.#delayMs = options.delayMs ?? 0;
     this.#requestedPort = options.port ?? 0;
+    this.#options = options;
     this.#server = createServer((req, res) => {
       this.#onRequest(req, res);
     });
@@ -142,7 +162,11 @@ class EchoServer implements EchoBackend {
     this.#server.on("connection", (socket: Socket) => {
       this.connections++;
       this.#sockets.add(socket);
-      socket.once("close", () => this.#sockets.delete(socket));
+      this.#options.onConnectionCountChange?.(this.#sockets.size);
+      socket.once("close", () => {
+        this.#sockets.delete(socket);
+        this.#options.onConnectionCountChange?.(this.#sockets.size);
+      });
     });
     this.#server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
       this.#record(req).isBodyComplete = true;
@@ -193,7 +217,7 @@ class EchoServer implements EchoBackend {
     this.patternBytesSent += bytes;
   };
 
-  #later(delayMs: number, action: () => void): void {
+  readonly #later = (delayMs: number, action: () => void): void => {
     if (delayMs <= 0) {
       action();
       return;
@@ -203,7 +227,7 @@ class EchoServer implements EchoBackend {
       action();
     }, delayMs);
     this.#timers.add(timer);
-  }
+  };
 
   #record(req: IncomingMessage): ReceivedRequest {
     const record: ReceivedRequest = {
@@ -216,6 +240,7 @@ class EchoServer implements EchoBackend {
       remotePort: req.socket.remotePort,
     };
     this.received.push(record);
+    this.#options.onRequest?.(record);
     return record;
   }
 
@@ -260,10 +285,10 @@ class EchoServer implements EchoBackend {
       bodyBytes: record.bodyBytes,
       bodySha256: hash.digest("hex"),
     };
+    const query = new URL(record.url, "http://x").searchParams;
     const bytesMatch = /^\/bytes\/(\d+)$/.exec(path);
     if (bytesMatch !== null) {
-      const isChunked = new URL(record.url, "http://x").searchParams.get("chunked") === "1";
-      sendPatternBytes(res, Number(bytesMatch[1]), isChunked, this.#countPatternBytes);
+      this.#sendBytes(res, Number(bytesMatch[1]), query);
       return;
     }
     const statusMatch = /^\/status\/(\d{3})$/.exec(path);
@@ -291,10 +316,29 @@ class EchoServer implements EchoBackend {
         sendJson(res, 200, echo);
         return;
       default:
-        this.#later(this.#delayMs, () => {
+        this.#later(Number(query.get("delayMs") ?? this.#delayMs), () => {
           sendJson(res, this.#status, echo);
         });
     }
+  }
+
+  #sendBytes(res: ServerResponse, byteCount: number, query: URLSearchParams): void {
+    const isReset = this.#isNextBytesAnswerReset(byteCount);
+    const pauseMs = isReset ? RESET_PAUSE_MS : Number(query.get("pauseMs") ?? 0);
+    if (isReset) this.bodiesReset++;
+    sendPatternBytes(res, byteCount, {
+      isChunked: query.get("chunked") === "1",
+      onWrite: this.#countPatternBytes,
+      ...(pauseMs > 0 || isReset ? { midBodyBreak: { pauseMs, isReset, later: this.#later } } : {}),
+    });
+  }
+
+  /** Counts `/bytes/N` answers that have a middle; true for every `resetBodyEvery`th one. */
+  #isNextBytesAnswerReset(byteCount: number): boolean {
+    const every = this.#options.resetBodyEvery;
+    if (every === undefined || byteCount <= BYTES_CHUNK_SIZE) return false;
+    this.#bytesAnswers++;
+    return this.#bytesAnswers % every === 0;
   }
 }
 

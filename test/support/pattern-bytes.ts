@@ -22,16 +22,33 @@ export function bytesBodySha256(byteCount: number): string {
   return hash.digest("hex");
 }
 
-/**
- * Writes `byteCount` pattern bytes in 64 KiB chunks, waiting for 'drain' when asked to.
- * `onWrite` is told the size of each chunk handed to `res.write`.
- */
+/** What happens after the first chunk of a `/bytes/N` answer: a pause, then maybe a reset. */
+export interface MidBodyBreak {
+  /** How long to wait before going on (or resetting). */
+  pauseMs: number;
+  /** Reset the connection (TCP RST) instead of sending the rest: an upstream dying mid-body. */
+  isReset: boolean;
+  /** Runs `action` after `delayMs` (the backend keeps track of its timers). */
+  later: (delayMs: number, action: () => void) => void;
+}
+
+export interface PatternBytesOptions {
+  /** No Content-Length: chunked framing. */
+  isChunked: boolean;
+  /** Told the size of each chunk handed to `res.write`. */
+  onWrite?: (bytes: number) => void;
+  /** Applied once, after the first chunk, when more is left to send. */
+  midBodyBreak?: MidBodyBreak;
+}
+
+/** Writes `byteCount` pattern bytes in 64 KiB chunks, waiting for 'drain' when asked to. */
 export function sendPatternBytes(
   res: ServerResponse,
   byteCount: number,
-  isChunked: boolean,
-  onWrite?: (bytes: number) => void,
+  options: PatternBytesOptions,
 ): void {
+  const { isChunked, onWrite } = options;
+  let midBodyBreak = options.midBodyBreak;
   const headers: Record<string, string | number> = { "content-type": "application/octet-stream" };
   if (!isChunked) headers["content-length"] = byteCount;
   res.writeHead(200, headers);
@@ -43,7 +60,13 @@ export function sendPatternBytes(
       left -= size;
       const chunk = size === BYTES_CHUNK_SIZE ? PATTERN_CHUNK : PATTERN_CHUNK.subarray(0, size);
       onWrite?.(size);
-      if (!res.write(chunk)) {
+      const isFlowing = res.write(chunk);
+      if (midBodyBreak !== undefined && left > 0) {
+        breakMidBody(res, midBodyBreak, writeSome);
+        midBodyBreak = undefined;
+        return;
+      }
+      if (!isFlowing) {
         res.once("drain", writeSome);
         return;
       }
@@ -51,4 +74,12 @@ export function sendPatternBytes(
     res.end();
   };
   writeSome();
+}
+
+function breakMidBody(res: ServerResponse, midBodyBreak: MidBodyBreak, goOn: () => void): void {
+  midBodyBreak.later(midBodyBreak.pauseMs, () => {
+    if (res.destroyed) return;
+    if (midBodyBreak.isReset) res.socket?.resetAndDestroy();
+    else goOn();
+  });
 }

@@ -1,6 +1,10 @@
 /** Loopback listening and polling helpers shared by the test backends and the tests. */
 import type { Server as HttpServer } from "node:http";
-import type { AddressInfo, Server as NetServer } from "node:net";
+import {
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+} from "node:net";
 
 export const LOOPBACK_HOST = "127.0.0.1";
 
@@ -83,4 +87,12 @@ export async function waitFor<T>(
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** An origin on 127.0.0.1 where nothing listens (a port just freed): connections are refused. */
+export async function refusingOrigin(): Promise<string> {
+  const server = createNetServer();
+  const port = await listenOnFreePort(server);
+  await closeServer(server);
+  return originOf(port);
 }

@@ -7,7 +7,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startEchoBackend } from "../../support/echo-backend.ts";
 import { closeDefaultAgent, hammer, httpRequest } from "../../support/http-client.ts";
-import { startResettingBackend } from "../../support/raw-backends.ts";
+import { adminCall } from "../../support/admin-calls.ts";
+import {
+  configText,
+  startFileSwitchyard,
+  writeConfigInPlace,
+} from "../../support/file-switchyard.ts";
+import { startResettingBackend, startStallingBackend } from "../../support/raw-backends.ts";
+import { refusingOrigin, waitFor } from "../../support/ports.ts";
 import { createRecordingRecorder } from "../../support/recording-recorder.ts";
 import { singleUpstreamConfig, startTestSwitchyard } from "../../support/switchyard.ts";
 
@@ -87,6 +94,58 @@ describe("which requests are retried", () => {
     expect(nameOf(getResult.body)).toBe("healthy");
     expect(failing.received.map((r) => r.method)).toEqual(["GET"]);
     expect(healthy.received.map((r) => r.method)).toEqual(["GET"]);
+  });
+});
+
+describe("requests whose connection was refused", () => {
+  it("sends a POST, body and all, to the other endpoint exactly once: nothing of it had left", async () => {
+    const refusing = await refusingOrigin();
+    const healthy = track(await startEchoBackend({ name: "healthy" }));
+    // Round-robin starts at the first endpoint: the POST meets the refusal first.
+    const proxy = track(await startTestSwitchyard(singleUpstreamConfig([refusing, healthy.url])));
+
+    const post = await httpRequest(`${proxy.url}/orders`, { method: "POST", body: "pay once" });
+
+    expect(post.status).toBe(200);
+    const echo = JSON.parse(post.body) as { name: string; method: string; bodyBytes: number };
+    expect(echo).toMatchObject({ name: "healthy", method: "POST", bodyBytes: 8 });
+    expect(healthy.received.map((r) => `${r.method} ${r.url}`)).toEqual(["POST /orders"]);
+  });
+
+  it("still answers 502 when no other endpoint is there to take it", async () => {
+    const refusing = await refusingOrigin();
+    const proxy = track(await startTestSwitchyard(singleUpstreamConfig([refusing])));
+
+    const post = await httpRequest(`${proxy.url}/orders`, { method: "POST", body: "pay once" });
+
+    expect(post.status).toBe(502);
+    expect(errorCodeOf(post.body)).toBe("SWITCHYARD_UPSTREAM_CONNECT_FAILED");
+  });
+});
+
+describe("a retry after a reload replaced the connection pools", () => {
+  it("goes to the live pool of the other endpoint, not the retired one the request began with", async () => {
+    const stalling = track(await startStallingBackend());
+    const healthy = track(await startEchoBackend({ name: "healthy" }));
+    const config = (maxConnections: number): Record<string, unknown> =>
+      singleUpstreamConfig([stalling.url, healthy.url], { upstream: { maxConnections } });
+    const proxy = track(await startFileSwitchyard(config(8), { isWatchingConfig: false }));
+    // Round-robin starts at the first endpoint: the request waits on the stalling one.
+    const pending = httpRequest(`${proxy.url}/orders`);
+    await waitFor(() => stalling.requestHeads.length === 1, { description: "the request held" });
+
+    // A new pool size means new pools; the old ones are closed once idle.
+    await writeConfigInPlace(proxy.configFile, configText(config(9)));
+    const reload = await adminCall(proxy.adminUrl, "POST", "/api/v1/reload", {
+      headers: { "content-type": "application/json" },
+    });
+    expect(reload.json).toMatchObject({ changed: true });
+    // Its connection dies before any answer: the GET is retried on the other endpoint.
+    await stalling.close();
+
+    const answer = await pending;
+    expect(answer.status).toBe(200);
+    expect(nameOf(answer.body)).toBe("healthy");
   });
 });
 
