@@ -61,7 +61,9 @@ describe("a request body that turns malformed while it streams", () => {
     const carrier = await waitFor(
       () => {
         const index = origin.bytesByConnection.findIndex((bytes) => bytes.includes(each.path));
-        return index >= 0 && origin.bytesByConnection[index]?.includes("hello") ? { index } : undefined;
+        return index >= 0 && origin.bytesByConnection[index]?.includes("hello")
+          ? { index }
+          : undefined;
       },
       { timeoutMs: 5000, description: "the first chunk at the origin" },
     );
