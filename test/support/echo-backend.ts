@@ -11,12 +11,13 @@
  * - `/set-cookies`: two Set-Cookie headers.
  * - anything else (`/upload`, `/expect`...): the echo, after `delayMs`, with `status`. Bodies are
  *   hashed as they stream in; `Expect: 100-continue` gets node's automatic 100.
- * - upgrades: 101, then a WebSocket echo (`Upgrade: websocket`) or a raw byte echo.
+ * - upgrades: 101, then a WebSocket echo (`Upgrade: websocket`) or a raw byte echo; or, after
+ *   `setUpgradeStatus(N)`, a plain answer N that closes the connection.
  */
 import { createHash, type Hash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { acceptUpgrade } from "./upgrade-echo.ts";
+import { acceptUpgrade, refuseUpgrade } from "./upgrade-echo.ts";
 import { sendPatternBytes } from "./pattern-bytes.ts";
 import { listenOnPort, originOf } from "./ports.ts";
 
@@ -35,6 +36,8 @@ export interface EchoBackendOptions {
   keepAliveTimeoutMs?: number;
   /** Port to listen on, e.g. the port of a backend that was closed (default: a free one). */
   port?: number;
+  /** Answer to upgrades: 101 (default) switches; anything else is a plain answer. */
+  upgradeStatus?: number;
 }
 
 /** One request as the backend saw it. Health checks are counted apart (`healthChecks`). */
@@ -76,6 +79,7 @@ export interface EchoBackend {
   /** Body bytes every `/bytes/N` answer has handed to its socket so far, all requests summed. */
   readonly patternBytesSent: number;
   setStatus(status: number): void;
+  setUpgradeStatus(status: number): void;
   setHealthStatus(status: number): void;
   setDelayMs(delayMs: number): void;
   /** Forgets `received` (connection and health counters are kept). */
@@ -119,6 +123,7 @@ class EchoServer implements EchoBackend {
   healthChecks = 0;
   patternBytesSent = 0;
   #status: number;
+  #upgradeStatus: number;
   #healthStatus: number;
   #delayMs: number;
   readonly #server: Server;
@@ -130,6 +135,7 @@ class EchoServer implements EchoBackend {
   constructor(options: EchoBackendOptions) {
     this.name = options.name ?? "echo";
     this.#status = options.status ?? 200;
+    this.#upgradeStatus = options.upgradeStatus ?? 101;
     this.#healthStatus = options.healthStatus ?? 200;
     this.#delayMs = options.delayMs ?? 0;
     this.#requestedPort = options.port ?? 0;
@@ -146,7 +152,8 @@ class EchoServer implements EchoBackend {
     });
     this.#server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
       this.#record(req).isBodyComplete = true;
-      acceptUpgrade(req, socket, head, this.name);
+      if (this.#upgradeStatus === 101) acceptUpgrade(req, socket, head, this.name);
+      else refuseUpgrade(socket, this.#upgradeStatus, this.name);
     });
   }
 
@@ -161,6 +168,10 @@ class EchoServer implements EchoBackend {
 
   setStatus(status: number): void {
     this.#status = status;
+  }
+
+  setUpgradeStatus(status: number): void {
+    this.#upgradeStatus = status;
   }
 
   setHealthStatus(status: number): void {
