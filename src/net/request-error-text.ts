@@ -2,36 +2,23 @@
  * A short, stable description of an outgoing request that threw (health probes, webhook
  * deliveries): what an operator reads in logs and status views, not undici's internals.
  */
+import { classifyRequestError, errorCodeOf, type RequestErrorKind } from "./request-error-kind.ts";
+
+const TEXT_BY_KIND: Readonly<Record<Exclude<RequestErrorKind, "other">, string>> = {
+  refused: "connection refused",
+  "connect-timeout": "connect timeout",
+  unreachable: "host unreachable",
+  dns: "DNS lookup failed",
+  reset: "connection reset",
+  closed: "connection reset",
+  timeout: "timeout",
+  malformed: "malformed response",
+};
+
 export function describeRequestError(error: unknown, fallback: string): string {
   if (!(error instanceof Error)) return fallback;
-  const code = (error as { code?: unknown }).code;
-  switch (code) {
-    case "ECONNREFUSED":
-      return "connection refused";
-    case "ECONNRESET":
-    case "EPIPE":
-    case "UND_ERR_SOCKET":
-    case "UND_ERR_CLOSED":
-      return "connection reset";
-    case "UND_ERR_CONNECT_TIMEOUT":
-      return "connect timeout";
-    case "UND_ERR_HEADERS_TIMEOUT":
-    case "UND_ERR_BODY_TIMEOUT":
-      return "timeout";
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-      return "host unreachable";
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return "DNS lookup failed";
-    default:
-      if (
-        (typeof code === "string" && code.startsWith("HPE_")) ||
-        error.name === "HTTPParserError" ||
-        code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH"
-      ) {
-        return "malformed response";
-      }
-      return typeof code === "string" ? `${code}: ${error.message}` : error.message;
-  }
+  const kind = classifyRequestError(error);
+  if (kind !== "other") return TEXT_BY_KIND[kind];
+  const code = errorCodeOf(error);
+  return code === undefined ? error.message : `${code}: ${error.message}`;
 }

@@ -13,6 +13,7 @@ import type {
   ServerResponse,
 } from "node:http";
 import type { Dispatcher } from "undici";
+import { classifyRequestError, isConnectFailure } from "../net/request-error-kind.ts";
 import type { CompiledRoute } from "../routing/route-table.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { chooseRetryTarget, type AttemptTarget } from "./attempt-target.ts";
@@ -20,7 +21,7 @@ import { sendProxyError, type ProxyErrorCode } from "./errors.ts";
 import { buildClientResponseHeaders } from "./headers.ts";
 import type { ProxyRecorder } from "./recorder.ts";
 import type { RetryBudget } from "./retry-budget.ts";
-import { classifyUpstreamError } from "./upstream-errors.ts";
+import { upstreamErrorCode } from "./upstream-errors.ts";
 
 type DispatchController = Dispatcher.DispatchController;
 
@@ -191,13 +192,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.finishAttempt(0, true);
-    const isReset = isResetBeforeAnswer(error);
-    const isNeverSent = isConnectFailure(error);
+    const kind = classifyRequestError(error);
+    const isReset = kind === "reset";
+    const isNeverSent = isConnectFailure(kind);
     const next = this.mayRetry(isReset || isNeverSent, isNeverSent)
       ? this.chooseRetry(isReset)
       : undefined;
     if (next === undefined) {
-      this.answerError(classifyUpstreamError(error));
+      this.answerError(upstreamErrorCode(kind));
       return;
     }
     this.sendRetrySoon(next);
@@ -206,11 +208,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /**
    * Whether a failed attempt may be tried again (SPEC 4). `isBudgetFree`: the failure cost the
    * upstream nothing, so the budget, which protects upstreams from retry storms, does not
-   * apply (still within `attempts`): a refused or timed-out connect never reached it, and a
-   * reset before any answer is how a pooled connection the upstream had just closed shows up
-   * (the keep-alive race). `isNeverSent`: the connection was never made, so no byte of the
-   * request left (undici has not read its body): any method may go elsewhere, as in nginx,
-   * HAProxy and Envoy.
+   * apply (still within `attempts`): a connect that failed (refused, timed out, unreachable,
+   * unresolved) never reached it, and a reset before any answer is how a pooled connection the
+   * upstream had just closed shows up (the keep-alive race). `isNeverSent`: the connection was
+   * never made, so no byte of the request left (undici has not read its body): any method may
+   * go elsewhere, as in nginx, HAProxy and Envoy.
    */
   private mayRetry(isBudgetFree: boolean, isNeverSent = false): boolean {
     const { req, route, res, retryBudget } = this.init;
@@ -290,18 +292,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
       durationMs: nowMs - init.startedAtMs,
     });
   }
-}
-
-/** The connection died before any answer: refused is not this, a reset or close is. */
-function isResetBeforeAnswer(error: Error): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === "UND_ERR_SOCKET" || code === "ECONNRESET" || code === "EPIPE";
-}
-
-/** The connection was never made: the request did not reach the upstream. */
-function isConnectFailure(error: Error): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === "ECONNREFUSED" || code === "UND_ERR_CONNECT_TIMEOUT";
 }
 
 function requestHasBody(req: IncomingMessage): boolean {

@@ -54,13 +54,14 @@ export interface ForwardedOptions {
 }
 
 /**
- * The headers to send upstream, as a flat [name, value, ...] array. `keepUpgrade` keeps
- * Connection/Upgrade for protocol upgrades, which must reach the upstream.
+ * The headers to send upstream, as a flat [name, value, ...] array. `isUpgrade` keeps Upgrade
+ * and sends `Connection: upgrade`: a protocol upgrade must reach the upstream as one.
  */
 export function buildUpstreamRequestHeaders(
   req: IncomingMessage,
   requestId: string,
   forwarded: ForwardedOptions,
+  isUpgrade = false,
 ): string[] {
   const raw = req.rawHeaders;
   const listed = connectionListed(req.headers.connection);
@@ -79,6 +80,7 @@ export function buildUpstreamRequestHeaders(
       else if (lower === "x-forwarded-proto") incomingProto ??= value;
       else if (lower === "x-forwarded-host") incomingHost ??= value;
       else if (lower === "via") incomingVia = join(incomingVia, value);
+      else if (isUpgrade && lower === "upgrade") out.push(name, value);
       continue;
     }
     if (lower === "host") host = value;
@@ -100,6 +102,28 @@ export function buildUpstreamRequestHeaders(
   }
   out.push("via", incomingVia === undefined ? VIA_VALUE : `${incomingVia}, ${VIA_VALUE}`);
   out.push("x-request-id", requestId);
+  if (isUpgrade) out.push("connection", "upgrade");
+  return out;
+}
+
+/**
+ * The same headers as an object with lower-case names, a repeated name as an array: what
+ * http-proxy-3 sends for an upgrade (it reads `req.headers`).
+ */
+export function buildUpstreamUpgradeHeaders(
+  req: IncomingMessage,
+  requestId: string,
+  forwarded: ForwardedOptions,
+): IncomingHttpHeaders {
+  const flat = buildUpstreamRequestHeaders(req, requestId, forwarded, true);
+  const out: IncomingHttpHeaders = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = (flat[i] ?? "").toLowerCase();
+    const value = flat[i + 1] ?? "";
+    const existing = out[name];
+    if (existing === undefined) out[name] = value;
+    else out[name] = Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
   return out;
 }
 
@@ -119,19 +143,21 @@ export function hasOwnVia(via: string | undefined): boolean {
 }
 
 /**
- * The response headers to send the client, from undici's parsed headers object: hop-by-hop
- * and Connection-listed headers dropped, so are names that a client could fold into a framing
- * header (framing-names.ts); Via appended, X-Request-Id set.
+ * The response headers to send the client, from a parsed headers object (undici's, or node's
+ * for upgrades): hop-by-hop and Connection-listed headers dropped, so are names that a client
+ * could fold into a framing header (framing-names.ts); Via appended, X-Request-Id set.
+ * `isUpgrade` (a 101) keeps Connection and Upgrade, which the client needs to switch.
  */
 export function buildClientResponseHeaders(
   upstreamHeaders: IncomingHttpHeaders,
   requestId: string,
+  isUpgrade = false,
 ): IncomingHttpHeaders {
   const listed = connectionListed(headerText(upstreamHeaders.connection));
   const out: IncomingHttpHeaders = {};
   for (const name in upstreamHeaders) {
     if (HOP_BY_HOP.has(name) || listed?.has(name) === true || isLookAlikeFramingName(name)) {
-      continue;
+      if (!isUpgrade || (name !== "connection" && name !== "upgrade")) continue;
     }
     out[name] = upstreamHeaders[name];
   }
@@ -143,11 +169,4 @@ export function buildClientResponseHeaders(
 
 function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(", ") : value;
-}
-
-/** Drops look-alike framing names from a response's parsed headers, in place (upgrade path). */
-export function dropLookAlikeFramingHeaders(headers: IncomingHttpHeaders): void {
-  for (const name in headers) {
-    if (isLookAlikeFramingName(name)) Reflect.deleteProperty(headers, name);
-  }
 }

@@ -1,31 +1,20 @@
-/** Maps an error from the upstream side (undici or the socket) to the answer we give. */
+/** The answer we give for each kind of upstream failure (net/request-error-kind.ts). */
+import type { RequestErrorKind } from "../net/request-error-kind.ts";
 import type { ProxyErrorCode } from "./errors.ts";
 
-export function classifyUpstreamError(error: Error): ProxyErrorCode {
-  const code = (error as { code?: unknown }).code;
-  switch (code) {
-    case "UND_ERR_HEADERS_TIMEOUT":
-    case "UND_ERR_BODY_TIMEOUT":
-      return "SWITCHYARD_UPSTREAM_TIMEOUT";
-    case "ECONNREFUSED":
-    case "UND_ERR_CONNECT_TIMEOUT":
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return "SWITCHYARD_UPSTREAM_CONNECT_FAILED";
-    case "ECONNRESET":
-    case "EPIPE":
-    case "UND_ERR_SOCKET":
-    case "UND_ERR_CLOSED":
-      return "SWITCHYARD_UPSTREAM_RESET";
-    default:
-      if (typeof code === "string" && code.startsWith("HPE_")) {
-        return "SWITCHYARD_UPSTREAM_MALFORMED";
-      }
-      if (error.name === "HTTPParserError" || code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH") {
-        return "SWITCHYARD_UPSTREAM_MALFORMED";
-      }
-      return "SWITCHYARD_UPSTREAM_RESET";
-  }
+const ANSWER_BY_KIND: Readonly<Record<RequestErrorKind, ProxyErrorCode>> = {
+  refused: "SWITCHYARD_UPSTREAM_CONNECT_FAILED",
+  "connect-timeout": "SWITCHYARD_UPSTREAM_CONNECT_FAILED",
+  unreachable: "SWITCHYARD_UPSTREAM_CONNECT_FAILED",
+  dns: "SWITCHYARD_UPSTREAM_CONNECT_FAILED",
+  reset: "SWITCHYARD_UPSTREAM_RESET",
+  closed: "SWITCHYARD_UPSTREAM_RESET",
+  timeout: "SWITCHYARD_UPSTREAM_TIMEOUT",
+  malformed: "SWITCHYARD_UPSTREAM_MALFORMED",
+  // An error we cannot name still ended the attempt without an answer.
+  other: "SWITCHYARD_UPSTREAM_RESET",
+};
+
+export function upstreamErrorCode(kind: RequestErrorKind): ProxyErrorCode {
+  return ANSWER_BY_KIND[kind];
 }

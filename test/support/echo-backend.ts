@@ -13,11 +13,12 @@
  * - anything else (`/upload`, `/expect`...): the echo, after `delayMs` (or `?delayMs=K`), with
  *   `status`. Bodies are hashed as they stream in; `Expect: 100-continue` gets node's automatic 100.
  * - upgrades: 101, then a WebSocket echo (`Upgrade: websocket`) or a raw byte echo.
+ *   Or, after `setUpgradeStatus(N)`, a plain answer N that closes the connection.
  */
 import { createHash, type Hash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { acceptUpgrade } from "./upgrade-echo.ts";
+import { acceptUpgrade, refuseUpgrade } from "./upgrade-echo.ts";
 import { BYTES_CHUNK_SIZE, sendPatternBytes } from "./pattern-bytes.ts";
 import { listenOnPort, originOf } from "./ports.ts";
 
@@ -45,6 +46,8 @@ export interface EchoBackendOptions {
   onRequest?: (request: ReceivedRequest) => void;
   /** Told the number of open connections whenever it changes. */
   onConnectionCountChange?: (openConnections: number) => void;
+  /** Answer to upgrades: 101 (default) switches; anything else is a plain answer. */
+  upgradeStatus?: number;
 }
 
 /** How long a `/bytes/N` answer chosen by `resetBodyEvery` waits before its reset. */
@@ -91,6 +94,7 @@ export interface EchoBackend {
   /** `/bytes/N` answers reset mid-body so far (`resetBodyEvery`). */
   readonly bodiesReset: number;
   setStatus(status: number): void;
+  setUpgradeStatus(status: number): void;
   setHealthStatus(status: number): void;
   setDelayMs(delayMs: number): void;
   /** Forgets `received` (connection and health counters are kept). */
@@ -137,6 +141,7 @@ class EchoServer implements EchoBackend {
   bodiesReset = 0;
   #bytesAnswers = 0;
   #status: number;
+  #upgradeStatus: number;
   #healthStatus: number;
   #delayMs: number;
   readonly #server: Server;
@@ -149,6 +154,7 @@ class EchoServer implements EchoBackend {
   constructor(options: EchoBackendOptions) {
     this.name = options.name ?? "echo";
     this.#status = options.status ?? 200;
+    this.#upgradeStatus = options.upgradeStatus ?? 101;
     this.#healthStatus = options.healthStatus ?? 200;
     this.#delayMs = options.delayMs ?? 0;
     this.#requestedPort = options.port ?? 0;
@@ -170,7 +176,8 @@ class EchoServer implements EchoBackend {
     });
     this.#server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
       this.#record(req).isBodyComplete = true;
-      acceptUpgrade(req, socket, head, this.name);
+      if (this.#upgradeStatus === 101) acceptUpgrade(req, socket, head, this.name);
+      else refuseUpgrade(socket, this.#upgradeStatus, this.name);
     });
   }
 
@@ -185,6 +192,10 @@ class EchoServer implements EchoBackend {
 
   setStatus(status: number): void {
     this.#status = status;
+  }
+
+  setUpgradeStatus(status: number): void {
+    this.#upgradeStatus = status;
   }
 
   setHealthStatus(status: number): void {

@@ -14,6 +14,8 @@ export interface RawBackend {
   readonly answeredCount: number;
   /** The head (request line and headers, without the blank line) of each complete request. */
   readonly requestHeads: string[];
+  /** TCP connections open now. */
+  readonly openConnections: number;
   /** Closes the listener and destroys every socket; resolves once closed. */
   close(): Promise<void>;
 }
@@ -40,6 +42,10 @@ class RawServer implements RawBackend {
       socket.on("error", () => undefined);
       onConnection(socket, this);
     });
+  }
+
+  get openConnections(): number {
+    return this.#sockets.size;
   }
 
   async listen(): Promise<void> {
@@ -135,6 +141,28 @@ export function startResettingBackend(options: ResettingBackendOptions = {}): Pr
 export function startStallingBackend(): Promise<RawBackend> {
   return startRawBackend((socket, backend) => {
     backend.onRequests(socket, () => undefined);
+  });
+}
+
+/**
+ * Switches protocols on the first request, then resets the connection when the first byte
+ * arrives through the tunnel: an upgrade that succeeded and broke afterwards.
+ */
+export function startUpgradeThenResetBackend(): Promise<RawBackend> {
+  return startRawBackend((socket, backend) => {
+    let isSwitched = false;
+    // Registered before onRequests, so the chunk that completes the head does not reset.
+    socket.on("data", () => {
+      if (isSwitched) socket.resetAndDestroy();
+    });
+    backend.onRequests(socket, () => {
+      if (isSwitched) return;
+      isSwitched = true;
+      backend.answeredCount++;
+      socket.write(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo-protocol/1\r\n\r\n",
+      );
+    });
   });
 }
 

@@ -4,7 +4,7 @@
  * gets a raw byte echo after the 101.
  */
 import { createHash } from "node:crypto";
-import type { IncomingMessage } from "node:http";
+import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 
 const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -47,6 +47,17 @@ export function acceptUpgrade(
   // Like real WebSocket servers: a peer that closes its side gets ours closed too (node's
   // server sockets allow half-open connections, which would otherwise linger).
   socket.on("end", () => socket.end());
+}
+
+/** Answers the upgrade with a plain `status` (no switch) and closes the connection. */
+export function refuseUpgrade(socket: Socket, status: number, backendName: string): void {
+  socket.on("error", () => undefined);
+  const body = `upgrade refused with ${status}`;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Status"}\r\nContent-Type: text/plain\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Backend-Name: ${backendName}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Encodes one frame: unmasked as a server sends it, or masked with `mask` as a client must. */

@@ -14,27 +14,14 @@ import {
   startTestSwitchyard,
   type TestSwitchyard,
 } from "../../support/switchyard.ts";
+import {
+  errorCodeOf,
+  upgradeRequest,
+  WEBSOCKET_HEADERS,
+  WEBSOCKET_KEY,
+} from "../../support/upgrade-client.ts";
 
 const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-const WEBSOCKET_KEY = "dGhlIHNhbXBsZSBub25jZQ==";
-
-/** An upgrade request head; `headers` are extra "Name: value" lines. */
-function upgradeRequest(path: string, protocol: string, headers: string[] = []): string {
-  const lines = [
-    `GET ${path} HTTP/1.1`,
-    "Host: app.test",
-    "Connection: Upgrade",
-    `Upgrade: ${protocol}`,
-    ...headers,
-  ];
-  return `${lines.join("\r\n")}\r\n\r\n`;
-}
-
-const WEBSOCKET_HEADERS = [`Sec-WebSocket-Key: ${WEBSOCKET_KEY}`, "Sec-WebSocket-Version: 13"];
-
-function errorCodeOf(body: string): string | undefined {
-  return (JSON.parse(body) as { error?: { code?: string } }).error?.code;
-}
 
 describe("upgrades through switchyard", () => {
   let stable: EchoBackend;
