@@ -3,8 +3,16 @@
  * each on its own keep-alive connection, until `stop()`. The tallies are live, so a test can
  * act mid-run (kill a backend, restart it) and watch what the clients got.
  */
-import { Pool, type Dispatcher } from "undici";
-import { errorCode, type RequestHeaders } from "./http-client.ts";
+import type { Dispatcher } from "undici";
+import type { RequestHeaders } from "./http-client.ts";
+import {
+  countAnswer,
+  countFailure,
+  emptyAnswerTally,
+  loadPool,
+  once,
+  type AnswerTally,
+} from "./load-tally.ts";
 
 export interface SteadyLoadOptions {
   concurrency: number;
@@ -14,40 +22,23 @@ export interface SteadyLoadOptions {
   timeoutMs?: number;
 }
 
-export interface SteadyLoadTally {
+export interface SteadyLoadTally extends AnswerTally {
+  /** Requests sent so far (answered, failed or in flight). */
   total: number;
-  byStatus: Record<number, number>;
-  /** Answers by the `name` of their JSON body (echo backends), when there is one. */
-  byName: Record<string, number>;
-  /** Requests that got no answer at all (network errors). */
-  failures: number;
-  /** The first few answers that were not 200 or got none, as "STATUS CODE" or the error code. */
-  problems: string[];
 }
 
 export interface SteadyLoad {
   readonly tally: SteadyLoadTally;
   /** Lets the requests in flight finish, then resolves with the final tally; idempotent. */
-  stop(): Promise<SteadyLoadTally>;
+  stop: () => Promise<SteadyLoadTally>;
 }
-
-const MAX_PROBLEMS_KEPT = 10;
 
 export function startSteadyLoad(url: string, options: SteadyLoadOptions): SteadyLoad {
   const { concurrency, method = "GET", headers = {}, timeoutMs = 5000 } = options;
   const parsed = new URL(url);
   const path = `${parsed.pathname}${parsed.search}`;
-  const pool = new Pool(parsed.origin, {
-    allowH2: false,
-    connections: concurrency,
-    pipelining: 1,
-    keepAliveTimeout: 1000,
-    keepAliveMaxTimeout: 1000,
-  });
-  const tally: SteadyLoadTally = { total: 0, byStatus: {}, byName: {}, failures: 0, problems: [] };
-  const noteProblem = (problem: string): void => {
-    if (tally.problems.length < MAX_PROBLEMS_KEPT) tally.problems.push(problem);
-  };
+  const pool = loadPool(parsed.origin, concurrency);
+  const tally: SteadyLoadTally = { ...emptyAnswerTally(), total: 0 };
   let isStopping = false;
   const worker = async (): Promise<void> => {
     while (!isStopping) {
@@ -60,23 +51,14 @@ export function startSteadyLoad(url: string, options: SteadyLoadOptions): Steady
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
         });
-        const body = await response.body.text();
-        const status = response.statusCode;
-        tally.byStatus[status] = (tally.byStatus[status] ?? 0) + 1;
-        const json = parseJson(body);
-        if (typeof json?.name === "string") {
-          tally.byName[json.name] = (tally.byName[json.name] ?? 0) + 1;
-        }
-        if (status !== 200) noteProblem(`${status} ${json?.error?.code ?? ""}`.trim());
+        countAnswer(tally, response.statusCode, await response.body.text());
       } catch (error) {
-        tally.failures++;
-        noteProblem(errorCode(error));
+        countFailure(tally, error);
       }
     }
   };
   const running = Promise.all(Array.from({ length: concurrency }, worker));
-  let stopping: Promise<SteadyLoadTally> | undefined;
-  const stopOnce = async (): Promise<SteadyLoadTally> => {
+  const stop = once(async () => {
     isStopping = true;
     try {
       await running;
@@ -84,26 +66,6 @@ export function startSteadyLoad(url: string, options: SteadyLoadOptions): Steady
       await pool.close();
     }
     return tally;
-  };
-  return {
-    tally,
-    stop() {
-      stopping ??= stopOnce();
-      return stopping;
-    },
-  };
-}
-
-interface EchoOrError {
-  name?: unknown;
-  error?: { code?: string };
-}
-
-function parseJson(body: string): EchoOrError | undefined {
-  if (!body.startsWith("{")) return undefined;
-  try {
-    return JSON.parse(body) as EchoOrError;
-  } catch {
-    return undefined;
-  }
+  });
+  return { tally, stop };
 }

@@ -234,23 +234,16 @@ export class FakeControl implements ControlApi {
         return this.act(route, policy, approved, actor, reason);
       }
       case "promote":
-        if (phase === "promoted") return wrongPhase;
-        return this.act(
-          route,
-          policy,
-          rolloutStatus(policy, "promoted", stepIndex, rollout),
-          actor,
-          `promoted by ${actor}: target at 100%`,
-        );
-      case "abort":
-        if (phase === "rolledBack") return wrongPhase;
-        return this.act(
-          route,
-          policy,
-          rolloutStatus(policy, "rolledBack", stepIndex, rollout),
-          actor,
-          `aborted by ${actor}: target at 0%`,
-        );
+      case "abort": {
+        const isPromote = action === "promote";
+        const finished = isPromote ? "promoted" : "rolledBack";
+        if (phase === finished) return wrongPhase;
+        const reason = isPromote
+          ? `promoted by ${actor}: target at 100%`
+          : `aborted by ${actor}: target at 0%`;
+        const next = rolloutStatus(policy, finished, stepIndex, rollout);
+        return this.act(route, policy, next, actor, reason);
+      }
       case "start":
         return wrongPhase;
     }

@@ -6,6 +6,7 @@
  * undici's timers are coarse (a 500 ms timer fires after about 1 s), hence the loose bounds.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import {
   startMidBodyStallingBackend,
   startTricklingBackend,
@@ -20,16 +21,10 @@ import {
   type TestSwitchyard,
 } from "../../support/switchyard.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
+const { track, defer } = cleanupAfterEach();
 afterEach(async () => {
   await closeDefaultAgent();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function track<T extends { close(): Promise<void> }>(closable: T): T {
-  cleanups.push(() => closable.close());
-  return closable;
-}
 
 async function proxyTo(url: string, timeouts: Record<string, string>): Promise<TestSwitchyard> {
   return track(await startTestSwitchyard(singleUpstreamConfig([url], { upstream: { timeouts } })));
@@ -59,7 +54,7 @@ describe("upstream timeouts", () => {
       const backend = track(await startMidBodyStallingBackend({ framing, sentBytes: 100 }));
       const proxy = await proxyTo(backend.url, { idle: "1s" });
       const connection = await connectRaw(proxy.proxyPort);
-      cleanups.push(() => {
+      defer(() => {
         connection.destroy();
         return Promise.resolve();
       });

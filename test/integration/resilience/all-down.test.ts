@@ -4,21 +4,16 @@
  * connection answers right away rather than after a connect timeout.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { closeDefaultAgent, get, type HttpResult } from "../../support/http-client.ts";
 import { closeServer, listenOnFreePort, originOf } from "../../support/ports.ts";
 import { createServer } from "node:net";
 import { startTestSwitchyard } from "../../support/switchyard.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
+const { track } = cleanupAfterEach();
 afterEach(async () => {
   await closeDefaultAgent();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function track<T extends { close(): Promise<void> }>(closable: T): T {
-  cleanups.push(() => closable.close());
-  return closable;
-}
 
 /** An origin on 127.0.0.1 where nothing listens: connections are refused. */
 async function refusingOrigin(): Promise<string> {

@@ -5,6 +5,7 @@
  * stable. A new canary on the same port gets traffic back within seconds.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { startEchoBackend } from "../../support/echo-backend.ts";
 import { closeDefaultAgent } from "../../support/http-client.ts";
 import { sleep, waitFor } from "../../support/ports.ts";
@@ -15,16 +16,10 @@ import {
 import { startSteadyLoad, type SteadyLoad } from "../../support/steady-load.ts";
 import { startTestSwitchyard } from "../../support/switchyard.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
+const { track, defer } = cleanupAfterEach();
 afterEach(async () => {
   await closeDefaultAgent();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function track<T extends { close(): Promise<void> }>(closable: T): T {
-  cleanups.push(() => closable.close());
-  return closable;
-}
 
 const CONCURRENCY = 16;
 const SERVICE_DELAY_MS = 20;
@@ -80,7 +75,7 @@ describe("killing the canary under steady load", () => {
       // keeps the request rate after the kill (refusals are instant) close to the rate before.
       const stable = track(await startEchoBackend({ name: "stable", delayMs: SERVICE_DELAY_MS }));
       const canary = await startEchoBackend({ name: "canary", delayMs: SERVICE_DELAY_MS });
-      cleanups.push(() => canary.close());
+      defer(() => canary.close());
       const proxy = track(
         await startTestSwitchyard(
           {
@@ -98,7 +93,7 @@ describe("killing the canary under steady load", () => {
         ),
       );
       const load: SteadyLoad = startSteadyLoad(`${proxy.url}/`, { concurrency: CONCURRENCY });
-      cleanups.push(async () => {
+      defer(async () => {
         await load.stop();
       });
 

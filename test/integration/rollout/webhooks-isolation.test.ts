@@ -16,6 +16,7 @@ import { startEchoBackend } from "../../support/echo-backend.ts";
 import { startHoldingReceiver, type HoldingReceiver } from "../../support/holding-receiver.ts";
 import { closeDefaultAgent, hammer } from "../../support/http-client.ts";
 import { waitFor } from "../../support/ports.ts";
+import { canaryRolloutConfig } from "../../support/rollout-switchyard.ts";
 import { startTestSwitchyard, type TestSwitchyard } from "../../support/switchyard.ts";
 
 /** Deliveries the notifier keeps in flight to one receiver (its default). */
@@ -33,24 +34,11 @@ afterEach(async () => {
 
 /** A route rolling `canary` out that never evaluates during the test: only actions move it. */
 function rolloutConfig(stableUrl: string, canaryUrl: string, hookUrl: string) {
-  return {
-    upstreams: { stable: { endpoints: [stableUrl] }, canary: { endpoints: [canaryUrl] } },
-    routes: [
-      {
-        name: "web",
-        split: { stable: 100, canary: 0 },
-        rollout: {
-          target: "canary",
-          baseline: "stable",
-          steps: [10, 50, 100],
-          interval: "1h",
-          minRequests: 1_000_000,
-          approvalBefore: [],
-          webhooks: [{ url: hookUrl }],
-        },
-      },
-    ],
-  };
+  return canaryRolloutConfig({
+    stableUrl,
+    canaryUrl,
+    rollout: { interval: "1h", minRequests: 1_000_000, webhooks: [{ url: hookUrl }] },
+  });
 }
 
 function expectAccepted(result: ControlResult<RolloutStatus>): void {

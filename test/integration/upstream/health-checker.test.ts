@@ -3,7 +3,8 @@
  * refused and reset connections, and garbage all drive an endpoint's health as configured.
  */
 import { createServer } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { configSchema } from "../../../src/config/schema.ts";
 import { createSilentLogger } from "../../../src/log/logger.ts";
 import type { Endpoint } from "../../../src/upstream/endpoint.ts";
@@ -24,15 +25,7 @@ const TIMEOUT_MS = 2000;
 /** The deadline of the test that wants probes to time out. */
 const STALL_TIMEOUT_MS = 150;
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function track<T extends { close(): Promise<void> }>(closable: T): T {
-  cleanups.push(() => closable.close());
-  return closable;
-}
+const { track, defer } = cleanupAfterEach();
 
 function upstreamsFor(urls: string[], healthCheck: Record<string, unknown> = {}): UpstreamMap {
   const config = configSchema.parse({
@@ -81,7 +74,7 @@ function startChecker(upstreams: UpstreamMap): {
       },
     },
   });
-  cleanups.push(() => checker.stop());
+  defer(() => checker.stop());
   return { checker, transitions };
 }
 
