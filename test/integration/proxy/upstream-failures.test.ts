@@ -76,13 +76,11 @@ describe("upstream failures", () => {
 
   it("an upstream that never answers gives 504 after the response timeout", async () => {
     const backend = track(await startStallingBackend());
+    // Under the default response timeout (30 s) the client's own 5 s timeout would fail first.
     const proxy = await proxyTo(backend, { response: "300ms" });
-    const startedAt = performance.now();
     const response = await get(`${proxy.url}/`);
-    const elapsedMs = performance.now() - startedAt;
     expect(response.status).toBe(504);
     expect(errorCodeOf(response.body)).toBe("SWITCHYARD_UPSTREAM_TIMEOUT");
-    expect(elapsedMs).toBeLessThan(3000);
   });
 
   it("an upstream dying mid-body (Content-Length) makes the client connection drop", async () => {
