@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { startEchoBackend } from "../../support/echo-backend.ts";
 import { closeDefaultAgent } from "../../support/http-client.ts";
-import { sleep, waitFor } from "../../support/ports.ts";
+import { waitFor } from "../../support/ports.ts";
 import {
   createRecordingRecorder,
   type RecordingRecorder,
@@ -22,6 +22,10 @@ afterEach(async () => {
 });
 
 const CONCURRENCY = 16;
+/** About a second and a half of the load, as the budget's headroom. */
+const REQUESTS_BEFORE_KILL = 1000;
+/** Clients served while the canary is dead, before it restarts. */
+const REQUESTS_WHILE_DEAD = 500;
 const SERVICE_DELAY_MS = 20;
 
 const SHORT_HEALTH_CHECK = {
@@ -62,6 +66,10 @@ const variants = [
   },
 ];
 
+function canaryFailuresOf(recorder: RecordingRecorder): number {
+  return recorder.attempts.filter((a) => a.upstream === "canary" && a.isFailure).length;
+}
+
 function countCanarySuccesses(recorder: RecordingRecorder): number {
   return recorder.attempts.filter((a) => a.upstream === "canary" && !a.isFailure).length;
 }
@@ -97,8 +105,11 @@ describe("killing the canary under steady load", () => {
         await load.stop();
       });
 
-      // Long enough that the retry budget (20% of the last 10 s) has headroom at the kill.
-      await sleep(1500);
+      // Enough requests that the retry budget (20% of the last 10 s) has headroom at the kill.
+      await waitFor(() => recorder.requests.length >= REQUESTS_BEFORE_KILL, {
+        timeoutMs: 20_000,
+        description: `${String(REQUESTS_BEFORE_KILL)} requests before the kill`,
+      });
       // Kill it while it holds requests (received, not yet answered): they die in flight.
       await waitFor(() => canary.received.length - countCanarySuccesses(recorder) >= 3, {
         description: "requests in flight on the canary",
@@ -108,10 +119,16 @@ describe("killing the canary under steady load", () => {
       await canary.close();
       const canaryAnsweredBeforeKill = countCanarySuccesses(recorder);
       const lostInFlight = canary.received.length - canaryAnsweredBeforeKill;
-      await sleep(1000);
-      const canaryFailures = recorder.attempts.filter(
-        (a) => a.upstream === "canary" && a.isFailure,
-      ).length;
+      // The dead canary is felt (attempts on it fail beyond those that died in flight) while
+      // clients keep being served, before it comes back.
+      const requestsAtKill = recorder.requests.length;
+      await waitFor(
+        () =>
+          canaryFailuresOf(recorder) > lostInFlight &&
+          recorder.requests.length >= requestsAtKill + REQUESTS_WHILE_DEAD,
+        { timeoutMs: 20_000, description: "failed attempts on the dead canary, and traffic" },
+      );
+      const canaryFailures = canaryFailuresOf(recorder);
 
       const restarted = track(await startEchoBackend({ name: "canary", port: canary.port }));
       await waitFor(() => restarted.received.length >= 20, {
