@@ -174,7 +174,12 @@ export class ConfigWatcher {
       return;
     }
     const hash = createHash("sha256").update(bytes).digest("hex");
-    if (this.isClosed || hash === this.lastSeenHash) return;
+    if (this.isClosed) return;
+    if (hash === this.lastSeenHash) {
+      // So that "why did my save not reload?" has an answer in a debug log.
+      this.logger.debug({ file: this.file, hash }, "config file unchanged");
+      return;
+    }
     this.lastSeenHash = hash;
     this.logger.info({ file: this.file, hash }, "config file content changed");
     try {

@@ -2,15 +2,15 @@
  * Runs `switchyard serve` in a child process, as a user would, so that its memory can be
  * measured apart from the test's own (clients and backends live in the test process).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { CLI_MAIN, spawnNode } from "./node-process.ts";
 import { originOf } from "./ports.ts";
+import { parseLogLine, portOf } from "./switchyard-process.ts";
 
-const NODE_BINARY = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
-const CLI_MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+/** Longest the child may live: the streaming tests run for a while. */
+const LIFETIME_LIMIT_MS = 120_000;
 
 export interface ChildSwitchyard {
   readonly pid: number;
@@ -39,96 +39,40 @@ export async function startChildSwitchyard(
   };
   // JSON is valid YAML: no serializer needed.
   await writeFile(configFile, JSON.stringify(config, null, 2));
-  const child = spawn(NODE_BINARY, [CLI_MAIN, "serve", "--config", configFile], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, SWITCHYARD_LOG_LEVEL: "info" },
+  const serve = spawnNode(CLI_MAIN, ["serve", "--config", configFile], {
+    env: { SWITCHYARD_LOG_LEVEL: "info" },
+    timeoutMs: LIFETIME_LIMIT_MS,
   });
-  let stderr = "";
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (text: string) => {
-    stderr += text;
-  });
-  const cleanup = async (): Promise<void> => {
-    await rm(directory, { recursive: true, force: true });
-  };
+  const cleanup = (): Promise<void> => rm(directory, { recursive: true, force: true });
   let port: number;
   try {
-    port = await waitForListening(child, options.startTimeoutMs ?? 10_000, () => stderr);
+    const listening = await serve.waitForOutput(
+      () =>
+        serve
+          .stdout()
+          .split("\n")
+          .flatMap(parseLogLine)
+          .find((line) => line.msg === "proxy listening"),
+      '"proxy listening" log line',
+      options.startTimeoutMs ?? 10_000,
+    );
+    port = portOf(listening.address);
   } catch (error) {
-    child.kill("SIGKILL");
+    serve.child.kill("SIGKILL");
+    await serve.exited;
     await cleanup();
     throw error;
   }
-  const pid = child.pid ?? 0;
   return {
-    pid,
+    pid: serve.pid,
     port,
     url: originOf(port),
-    stderr: () => stderr,
+    stderr: () => serve.stderr(),
     async stop(graceMs = 3000) {
-      await stopChild(child, graceMs);
+      await serve.stop(graceMs);
       await cleanup();
     },
   };
-}
-
-/** Reads the child's stdout (JSON log lines) until "proxy listening" and returns the port. */
-function waitForListening(
-  child: ChildProcess,
-  timeoutMs: number,
-  stderr: () => string,
-): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let pending = "";
-    const fail = (reason: string): void => {
-      clearTimeout(timer);
-      reject(new Error(`switchyard serve ${reason}; stderr: ${stderr()}`));
-    };
-    const timer = setTimeout(() => {
-      fail(`did not log "proxy listening" within ${timeoutMs} ms`);
-    }, timeoutMs);
-    child.once("exit", (code) => {
-      fail(`exited with code ${String(code)} before listening`);
-    });
-    child.stdout?.setEncoding("utf8");
-    child.stdout?.on("data", (text: string) => {
-      pending += text;
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) {
-        const port = listeningPortOf(line);
-        if (port !== undefined) {
-          clearTimeout(timer);
-          resolve(port);
-        }
-      }
-    });
-  });
-}
-
-function listeningPortOf(line: string): number | undefined {
-  if (!line.includes("proxy listening")) return undefined;
-  try {
-    const entry = JSON.parse(line) as { address?: unknown };
-    const match = typeof entry.address === "string" ? /:(\d+)$/.exec(entry.address) : null;
-    return match === null ? undefined : Number(match[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-    }, graceMs);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
 }
 
 /** The resident set size of process `pid` in bytes (Linux: VmRSS in /proc/PID/status). */

@@ -2,10 +2,17 @@
  * Small HTTP client helpers for tests, over undici with explicit keep-alive dispatchers aimed
  * at loopback. Non-2xx statuses are results, not errors; network failures reject.
  */
-import { Agent, Pool, type Dispatcher } from "undici";
+import { Agent, type Dispatcher } from "undici";
+import {
+  CLIENT_KEEP_ALIVE_MS,
+  countAnswer,
+  countFailure,
+  emptyAnswerTally,
+  loadPool,
+  type AnswerTally,
+} from "./load-tally.ts";
 
-/** Idle client sockets are dropped well before node servers' 5 s keep-alive timeout. */
-const CLIENT_KEEP_ALIVE_MS = 1000;
+export { errorCode } from "./load-tally.ts";
 
 let sharedAgent: Agent | undefined;
 
@@ -89,15 +96,7 @@ export interface HammerOptions {
   timeoutMs?: number;
 }
 
-export interface HammerResult {
-  /** Responses by status code. */
-  byStatus: Record<number, number>;
-  /** Responses by the `name` of their JSON body (echo and demo backends), when there is one. */
-  byName: Record<string, number>;
-  /** Requests that got no response (network errors). */
-  failures: number;
-  /** Network errors by code (e.g. "ECONNRESET", "UND_ERR_SOCKET"). */
-  failuresByCode: Record<string, number>;
+export interface HammerResult extends AnswerTally {
   durationMs: number;
 }
 
@@ -105,20 +104,8 @@ export interface HammerResult {
 export async function hammer(url: string, options: HammerOptions): Promise<HammerResult> {
   const { total, concurrency = 32, method = "GET", timeoutMs = 10_000 } = options;
   const { origin, path } = splitUrl(url);
-  const pool = new Pool(origin, {
-    allowH2: false,
-    connections: concurrency,
-    pipelining: 1,
-    keepAliveTimeout: CLIENT_KEEP_ALIVE_MS,
-    keepAliveMaxTimeout: CLIENT_KEEP_ALIVE_MS,
-  });
-  const result: HammerResult = {
-    byStatus: {},
-    byName: {},
-    failures: 0,
-    failuresByCode: {},
-    durationMs: 0,
-  };
+  const pool = loadPool(origin, concurrency);
+  const result: HammerResult = { ...emptyAnswerTally(), durationMs: 0 };
   const headers = options.headers ?? {};
   const headersOf = typeof headers === "function" ? headers : () => headers;
   const startedAt = performance.now();
@@ -134,13 +121,9 @@ export async function hammer(url: string, options: HammerOptions): Promise<Hamme
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
         });
-        const body = await response.body.text();
-        increment(result.byStatus, response.statusCode);
-        const name = nameOf(body);
-        if (name !== undefined) increment(result.byName, name);
+        countAnswer(result, response.statusCode, await response.body.text());
       } catch (error) {
-        result.failures++;
-        increment(result.failuresByCode, errorCode(error));
+        countFailure(result, error);
       }
     }
   };
@@ -151,35 +134,4 @@ export async function hammer(url: string, options: HammerOptions): Promise<Hamme
   }
   result.durationMs = performance.now() - startedAt;
   return result;
-}
-
-function increment<K extends string | number>(counts: Record<K, number>, key: K): void {
-  counts[key] = ((counts[key] as number | undefined) ?? 0) + 1;
-}
-
-function nameOf(body: string): string | undefined {
-  if (!body.startsWith("{")) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(body);
-    if (typeof parsed === "object" && parsed !== null && "name" in parsed) {
-      return typeof parsed.name === "string" ? parsed.name : undefined;
-    }
-  } catch {
-    // Not JSON: counted by status only.
-  }
-  return undefined;
-}
-
-/** A short code for a network error: its own code, its cause's, or its class name. */
-export function errorCode(error: unknown): string {
-  for (const candidate of [error, causeOf(error)]) {
-    if (typeof candidate === "object" && candidate !== null && "code" in candidate) {
-      if (typeof candidate.code === "string") return candidate.code;
-    }
-  }
-  return error instanceof Error ? error.name : "UNKNOWN";
-}
-
-function causeOf(error: unknown): unknown {
-  return typeof error === "object" && error !== null && "cause" in error ? error.cause : undefined;
 }

@@ -2,18 +2,16 @@
  * `switchyard serve --config FILE` as a real child process, for what only a process shows:
  * signals (SIGHUP reload, SIGTERM drain), restarts over the same config directory and state
  * file, exit codes and the JSON log lines on stdout. The test owns the config file, so a
- * restart is just another start on the same path.
+ * restart is just another start on the same path. Built on test/support/node-process.ts.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { originOf, sleep } from "./ports.ts";
-
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI_MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-const PINNED_NODE = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
-/** The pinned Node strips types; the one running the tests may be another. */
-const NODE = existsSync(PINNED_NODE) ? PINNED_NODE : process.execPath;
+import {
+  CLI_MAIN,
+  killAllNodeChildren,
+  spawnNode,
+  type ChildExit,
+  type NodeChild,
+} from "./node-process.ts";
+import { originOf } from "./ports.ts";
 
 /** Longest any serve process may live before it is killed (its test then fails). */
 const LIFETIME_LIMIT_MS = 30_000;
@@ -26,27 +24,13 @@ export interface LogLine {
   [field: string]: unknown;
 }
 
-export interface ProcessExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+export type ProcessExit = ChildExit;
 
-export interface SwitchyardProcess {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  stdout(): string;
-  stderr(): string;
+export interface SwitchyardProcess extends Omit<NodeChild, "waitForOutput" | "waitForLine"> {
   /** The stdout lines that are JSON log lines, parsed. */
   logs(): LogLine[];
   /** Resolves with the first log line `predicate` accepts; rejects after `timeoutMs`. */
   waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  /** Resolves once the process has exited and its output pipes are drained. */
-  readonly exited: Promise<ProcessExit>;
-  signal(signal: NodeJS.Signals): void;
-  /** SIGTERM, then SIGKILL if it has not exited within `graceMs` (default 5000). */
-  stop(graceMs?: number): Promise<ProcessExit>;
 }
 
 export interface ServingSwitchyard extends SwitchyardProcess {
@@ -59,25 +43,9 @@ export interface SpawnSwitchyardOptions {
   env?: Record<string, string>;
 }
 
-const running = new Set<ChildProcess>();
-
-/** SIGKILLs every serve process still running; call it in `afterEach`. */
+/** SIGKILLs every child process still running (serve processes among them); call it in `afterEach`. */
 export async function killAllSwitchyardProcesses(): Promise<void> {
-  await Promise.all(
-    [...running].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) {
-            resolve();
-            return;
-          }
-          child.once("exit", () => {
-            resolve();
-          });
-          child.kill("SIGKILL");
-        }),
-    ),
-  );
+  await killAllNodeChildren();
 }
 
 /** Starts `switchyard serve --config FILE` and returns at once. */
@@ -85,73 +53,20 @@ export function spawnSwitchyard(
   configFile: string,
   options: SpawnSwitchyardOptions = {},
 ): SwitchyardProcess {
-  const env: NodeJS.ProcessEnv = { SWITCHYARD_LOG_LEVEL: "info" };
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith("SWITCHYARD_")) env[name] = value;
-  }
-  const child = spawn(NODE, [CLI_MAIN, "serve", "--config", configFile], {
-    cwd: REPO_ROOT,
-    env: { ...env, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
+  const {
+    waitForOutput,
+    waitForLine: _waitForLine,
+    ...serve
+  } = spawnNode(CLI_MAIN, ["serve", "--config", configFile], {
+    env: { SWITCHYARD_LOG_LEVEL: "info", ...options.env },
+    timeoutMs: LIFETIME_LIMIT_MS,
   });
-  running.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  const killer = setTimeout(() => {
-    child.kill("SIGKILL");
-  }, LIFETIME_LIMIT_MS);
-  const state = { isClosed: false };
-  const exited = new Promise<ProcessExit>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code, signal) => {
-      state.isClosed = true;
-      clearTimeout(killer);
-      running.delete(child);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  const logs = (): LogLine[] => stdout.split("\n").flatMap(parseLogLine);
-  return {
-    child,
-    pid: child.pid ?? 0,
-    stdout: () => stdout,
-    stderr: () => stderr,
+  const logs = (): LogLine[] => serve.stdout().split("\n").flatMap(parseLogLine);
+  return Object.assign(serve, {
     logs,
-    exited,
-    async waitForLog(predicate, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = logs().find(predicate);
-        if (found !== undefined) return found;
-        if (state.isClosed || Date.now() >= deadline) {
-          const why = state.isClosed ? "the process exited" : `${String(timeoutMs)} ms passed`;
-          throw new Error(`no matching log line (${why}); stdout: ${stdout}; stderr: ${stderr}`);
-        }
-        await sleep(10);
-      }
-    },
-    signal(signal) {
-      child.kill(signal);
-    },
-    async stop(graceMs = 5000) {
-      if (!state.isClosed) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => {
-          child.kill("SIGKILL");
-        }, graceMs);
-        await exited.finally(() => {
-          clearTimeout(timer);
-        });
-      }
-      return exited;
-    },
-  };
+    waitForLog: (predicate: (line: LogLine) => boolean, timeoutMs?: number) =>
+      waitForOutput(() => logs().find(predicate), "matching log line", timeoutMs),
+  });
 }
 
 /**
@@ -178,13 +93,15 @@ export async function startSwitchyardProcess(
   }
 }
 
-function portOf(address: unknown): number {
+/** The port at the end of a logged `HOST:PORT` address. */
+export function portOf(address: unknown): number {
   const match = typeof address === "string" ? /:(\d+)$/.exec(address) : null;
   if (match === null) throw new Error(`no port in ${JSON.stringify(address)}`);
   return Number(match[1]);
 }
 
-function parseLogLine(line: string): LogLine[] {
+/** A stdout line as a JSON log line, or nothing when it is not one. */
+export function parseLogLine(line: string): LogLine[] {
   if (!line.startsWith("{")) return [];
   try {
     const parsed = JSON.parse(line) as Partial<LogLine>;

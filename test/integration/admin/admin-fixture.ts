@@ -1,8 +1,7 @@
 /** Starts the real admin server on 127.0.0.1:0 over a FakeControl, with captured logs. */
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { AdminServer } from "../../../src/admin/admin-server.ts";
 import type { AdminConfig } from "../../../src/admin/auth.ts";
+import { captureLogs, type LogEntry } from "../../support/captured-logs.ts";
 import { FakeControl } from "./fake-control.ts";
 
 export const READ_TOKEN = "read-token-0123456789abcdef";
@@ -16,11 +15,7 @@ export const TOKENS: AdminConfig["tokens"] = [
 export const METRICS_TEXT = "# TYPE switchyard_up gauge\nswitchyard_up 1\n";
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-export interface LogLine {
-  level: number;
-  msg: string;
-  [field: string]: unknown;
-}
+export type LogLine = LogEntry;
 
 export interface RunningAdmin {
   readonly admin: AdminServer;
@@ -35,20 +30,12 @@ export async function startAdmin(
   adminConfig: Partial<AdminConfig> = {},
   control = new FakeControl(),
 ): Promise<RunningAdmin> {
-  const logs: LogLine[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString("utf8").split("\n")) {
-        if (line !== "") logs.push(JSON.parse(line) as LogLine);
-      }
-      callback();
-    },
-  });
+  const { logger, entries: logs } = captureLogs("debug");
   const admin = new AdminServer({
     control,
     adminConfig: { tokens: [], publicMetrics: true, allowedHosts: [], ...adminConfig },
     metrics: { contentType: METRICS_CONTENT_TYPE, render: () => Promise.resolve(METRICS_TEXT) },
-    logger: pino({ level: "debug" }, destination),
+    logger,
   });
   const { port } = await admin.listen("127.0.0.1", 0);
   return {

@@ -164,13 +164,14 @@ describe("switchyard weights", () => {
 
   it("clears the override with --clear", async () => {
     running = await startAdmin();
-    running.control.routes[0]!.split = { stable: 50, canary: 50 };
+    const { control } = running;
+    expect((await control.setWeights("web", { stable: 50, canary: 50 }, "ops")).ok).toBe(true);
     const exit = await runCli(["weights", "web", "--clear", "--admin", running.url]);
     expect(exit.code).toBe(0);
     const lines = linesOf(exit.stdout);
     expect(lines[0]).toBe("web: admin override cleared; the split now comes from file");
     expect(lines).toContainEqual(expect.stringMatching(/^stable\s+50%\s+->\s+95%$/));
-    expect(running.control.calls.map((call) => call.method)).toEqual(["clearWeights"]);
+    expect(control.calls.map((call) => call.method)).toEqual(["setWeights", "clearWeights"]);
   });
 
   it("exits 2 for usage errors, calling nothing", async () => {
@@ -210,16 +211,16 @@ describe("switchyard weights", () => {
       runCli(["weights", "web", "stable=100", "--admin", running.url, "--token", READ_TOKEN]),
     ]);
     expect(badSum.code).toBe(1);
-    expect(badSum.stderr).toBe(
-      "switchyard: the admin API refused the call: Invalid: weights sum to 110, not 100 (400 SWITCHYARD_INVALID_WEIGHTS)\n",
+    expect(badSum.stderr).toMatch(
+      /^switchyard: the admin API refused the call: the weights are invalid.*\(400 SWITCHYARD_INVALID_WEIGHTS\)\n$/,
     );
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe(
-      'switchyard: the admin API refused the call: No route named "shop" (404 SWITCHYARD_UNKNOWN_ROUTE)\n',
+      'switchyard: the admin API refused the call: no route named "shop" (404 SWITCHYARD_UNKNOWN_ROUTE)\n',
     );
     expect(conflict.code).toBe(1);
-    expect(conflict.stderr).toMatch(
-      /A rollout is running on route "api".*\(409 SWITCHYARD_ROLLOUT_RUNNING\)\n$/,
+    expect(conflict.stderr).toBe(
+      'switchyard: the admin API refused the call: a rollout is running on route "api"; pause it first (switchyard rollout api pause) (409 SWITCHYARD_ROLLOUT_RUNNING)\n',
     );
     expect(readOnly.code).toBe(1);
     expect(readOnly.stderr).toBe(

@@ -2,27 +2,38 @@
  * The config watcher on real directories: the ways a config file gets replaced in practice
  * (in-place write, editor temp-and-rename, Kubernetes ConfigMap `..data` swap, delete and
  * recreate) each report the new content once, and saves that change nothing report nothing.
+ *
+ * "Nothing reported" is never taken from a quiet pause: the test waits until the watcher has
+ * read the file after the save (each read ends in a log line: changed, unchanged or
+ * unreadable), then shows that the next real change is reported, alone. Those follow-up
+ * changes are written by rename, so a read still under way sees either whole content.
  */
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rename, rm, symlink, unlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSilentLogger } from "../../../src/log/logger.ts";
 import {
   ConfigWatcher,
   type ConfigFileChange,
   type ConfigWatcherOptions,
 } from "../../../src/config/watch.ts";
-import { sleep, waitFor } from "../../support/ports.ts";
+import { captureLogs, type CapturedLogs } from "../../support/captured-logs.ts";
+import { CountingClock } from "../../support/counting-clock.ts";
+import { waitFor } from "../../support/ports.ts";
 
 const hashOf = (text: string | Uint8Array): string =>
   createHash("sha256").update(text).digest("hex");
 
-/** Long enough for a debounced read that would happen to have happened. */
-const QUIET_MS = 600;
+/** Generous: file events and debounced reads are quick, but the machine may be busy. */
+const EVENT_TIMEOUT_MS = 10_000;
+
+/** The log line each read of the file ends with, whatever it found. */
+const READ_OUTCOMES = new Set([
+  "config file content changed",
+  "config file unchanged",
+  "cannot read the config file",
+]);
 
 let dir: string;
 let watchers: ConfigWatcher[];
@@ -37,37 +48,72 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+interface StartedWatcher {
+  watcher: ConfigWatcher;
+  changes: ConfigFileChange[];
+  /** The watcher's own log, at debug. */
+  logs: CapturedLogs;
+}
+
 async function startWatcher(
   file: string,
   initialText: string | null,
   options: Partial<ConfigWatcherOptions> = {},
-): Promise<{ watcher: ConfigWatcher; changes: ConfigFileChange[] }> {
+): Promise<StartedWatcher> {
   const changes: ConfigFileChange[] = [];
+  const logs = captureLogs("debug");
   const watcher = new ConfigWatcher({
     file,
     initialHash: initialText === null ? null : hashOf(initialText),
     onChange: (change) => {
       changes.push(change);
     },
-    logger: createSilentLogger(),
+    logger: logs.logger,
     ...options,
   });
   watchers.push(watcher);
   await watcher.start();
-  // Let the check that start() schedules run, so it cannot stand in for the events under test.
-  await sleep((options.debounceMs ?? 200) + 100);
-  return { watcher, changes };
+  // The read that start() schedules is done, so it cannot stand in for the events under test.
+  await waitForRead(logs, 0);
+  return { watcher, changes, logs };
+}
+
+function readsDone(logs: CapturedLogs): number {
+  return logs.entries.filter((entry) => READ_OUTCOMES.has(entry.msg)).length;
+}
+
+/** Resolves once more than `readsBefore` reads of the file have finished. */
+async function waitForRead(logs: CapturedLogs, readsBefore: number): Promise<void> {
+  await waitFor(() => readsDone(logs) > readsBefore, {
+    timeoutMs: EVENT_TIMEOUT_MS,
+    description: "the watcher reading the file",
+  });
 }
 
 async function waitForChanges(changes: ConfigFileChange[], count: number): Promise<void> {
   await waitFor(() => changes.length >= count, {
-    timeoutMs: 1000,
+    timeoutMs: EVENT_TIMEOUT_MS,
     description: `${String(count)} change(s)`,
   });
 }
 
+/** Replaces the file whole (temp file renamed over it): no reader ever sees half of it. */
+async function replaceFile(file: string, text: string): Promise<void> {
+  const temp = `${file}.tmp`;
+  await writeFile(temp, text);
+  await rename(temp, file);
+}
+
+/** The watcher logged that the file could not be read (it is gone): the deletion was handled. */
+async function waitForUnreadable(logs: CapturedLogs): Promise<void> {
+  await waitFor(() => logs.withMessage("cannot read the config file").length > 0, {
+    timeoutMs: EVENT_TIMEOUT_MS,
+    description: "the watcher finding the file gone",
+  });
+}
+
 describe("ConfigWatcher", () => {
-  it("reports an in-place edit within a second", async () => {
+  it("reports an in-place edit", async () => {
     const file = join(dir, "switchyard.yaml");
     await writeFile(file, "a: 1\n");
     const { changes } = await startWatcher(file, "a: 1\n");
@@ -113,17 +159,17 @@ describe("ConfigWatcher", () => {
   it("ignores a touch and a rewrite of the same bytes", async () => {
     const file = join(dir, "switchyard.yaml");
     await writeFile(file, "a: 1\n");
-    const { changes } = await startWatcher(file, "a: 1\n", { debounceMs: 50 });
+    const { changes, logs } = await startWatcher(file, "a: 1\n", { debounceMs: 50 });
+    const readsBefore = readsDone(logs);
     const later = new Date(Date.now() + 5000);
     await utimes(file, later, later);
     await writeFile(file, "a: 1\n");
     const temp = join(dir, "switchyard.yaml.new");
     await writeFile(temp, "a: 1\n");
     await rename(temp, file);
-    await sleep(QUIET_MS);
-    expect(changes).toEqual([]);
-    // Still watching: a real change right after is reported.
-    await writeFile(file, "a: 2\n");
+    await waitForRead(logs, readsBefore);
+    // Still watching, and the saves above reported nothing: the next change is the first one.
+    await replaceFile(file, "a: 2\n");
     await waitForChanges(changes, 1);
     expect(changes.map((c) => c.text)).toEqual(["a: 2\n"]);
   });
@@ -131,22 +177,25 @@ describe("ConfigWatcher", () => {
   it("reports several quick saves once, with the final content", async () => {
     const file = join(dir, "switchyard.yaml");
     await writeFile(file, "a: 0\n");
-    const { changes } = await startWatcher(file, "a: 0\n", { debounceMs: 200 });
-    for (let i = 1; i <= 5; i++) {
-      await writeFile(file, `a: ${String(i)}\n`);
-      await sleep(20);
-    }
+    // A debounce far longer than the saves take, even on a busy machine.
+    const { changes } = await startWatcher(file, "a: 0\n", { debounceMs: 1000 });
+    for (let i = 1; i <= 5; i++) await writeFile(file, `a: ${String(i)}\n`);
     await waitForChanges(changes, 1);
-    await sleep(QUIET_MS);
-    expect(changes).toEqual([{ hash: hashOf("a: 5\n"), text: "a: 5\n" }]);
+    // Once: the next save is the next change reported, with nothing in between.
+    await replaceFile(file, "a: 6\n");
+    await waitForChanges(changes, 2);
+    expect(changes).toEqual([
+      { hash: hashOf("a: 5\n"), text: "a: 5\n" },
+      { hash: hashOf("a: 6\n"), text: "a: 6\n" },
+    ]);
   });
 
   it("survives the file being deleted and picks up its re-creation", async () => {
     const file = join(dir, "switchyard.yaml");
     await writeFile(file, "a: 1\n");
-    const { changes } = await startWatcher(file, "a: 1\n", { debounceMs: 50 });
+    const { changes, logs } = await startWatcher(file, "a: 1\n", { debounceMs: 50 });
     await unlink(file);
-    await sleep(QUIET_MS);
+    await waitForUnreadable(logs);
     expect(changes).toEqual([]);
     await writeFile(file, "a: 2\n");
     await waitForChanges(changes, 1);
@@ -156,23 +205,31 @@ describe("ConfigWatcher", () => {
   it("reports nothing when the file comes back with the content already loaded", async () => {
     const file = join(dir, "switchyard.yaml");
     await writeFile(file, "a: 1\n");
-    const { changes } = await startWatcher(file, "a: 1\n", { debounceMs: 50 });
+    const { changes, logs } = await startWatcher(file, "a: 1\n", { debounceMs: 50 });
     await unlink(file);
-    await sleep(200);
+    await waitForUnreadable(logs);
+    const readsBefore = readsDone(logs);
     await writeFile(file, "a: 1\n");
-    await sleep(QUIET_MS);
-    expect(changes).toEqual([]);
+    await waitForRead(logs, readsBefore);
+    // The same content came back: not reported. The next real change is the first one.
+    await replaceFile(file, "a: 2\n");
+    await waitForChanges(changes, 1);
+    expect(changes.map((c) => c.text)).toEqual(["a: 2\n"]);
   });
 
   it("does not report content the control plane marked as seen", async () => {
     const file = join(dir, "switchyard.yaml");
     await writeFile(file, "a: 1\n");
-    const { watcher, changes } = await startWatcher(file, "a: 1\n", { debounceMs: 50 });
+    const { watcher, changes, logs } = await startWatcher(file, "a: 1\n", { debounceMs: 50 });
     // E.g. a SIGHUP reload read "a: 2" before the watcher's debounce ran out.
     watcher.markSeen(hashOf("a: 2\n"));
+    const readsBefore = readsDone(logs);
     await writeFile(file, "a: 2\n");
-    await sleep(QUIET_MS);
-    expect(changes).toEqual([]);
+    await waitForRead(logs, readsBefore);
+    // "a: 2" was not reported: the next real change is the first one.
+    await replaceFile(file, "a: 3\n");
+    await waitForChanges(changes, 1);
+    expect(changes.map((c) => c.text)).toEqual(["a: 3\n"]);
   });
 
   it("reports a change made between the first load and the watch starting", async () => {
@@ -186,29 +243,15 @@ describe("ConfigWatcher", () => {
   it("does not even read the file for events on other files in the directory", async () => {
     const file = join(dir, "switchyard.yaml");
     await writeFile(file, "a: 1\n");
-    const lines: string[] = [];
-    const logger = pino(
-      { level: "debug" },
-      new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(chunk.toString());
-          callback();
-        },
-      }),
-    );
-    await startWatcher(file, "a: 1\n", { debounceMs: 50, logger });
-    const eventPaths = (): string[] =>
-      lines
-        .map((line) => JSON.parse(line) as { msg: string; path?: string })
-        .filter((entry) => entry.msg === "config directory event")
-        .map((entry) => entry.path ?? "");
+    const { changes, logs } = await startWatcher(file, "a: 1\n", { debounceMs: 50 });
+    const eventPaths = (): unknown[] =>
+      logs.withMessage("config directory event").map((entry) => entry.path);
     await writeFile(join(dir, "state.json"), "{}");
     await writeFile(join(dir, "other.yaml"), "b: 1\n");
-    await sleep(QUIET_MS);
-    expect(eventPaths()).toEqual([]);
-    // The log does record the file's own events.
+    // The file's own save comes after them, and its change is reported a debounce later: by
+    // then the other files' events, had they passed the filter, would be in the log.
     await writeFile(file, "a: 2\n");
-    await waitFor(() => eventPaths().length > 0, { timeoutMs: 1000 });
+    await waitForChanges(changes, 1);
     expect(new Set(eventPaths())).toEqual(new Set([file]));
   });
 
@@ -228,21 +271,36 @@ describe("ConfigWatcher", () => {
     const seen: string[] = [];
     let running = 0;
     let maxRunning = 0;
+    let releaseFirst = (): void => undefined;
+    const firstHeld = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    // Its debounce timer firing is the watcher asking for the next read.
+    const clock = new CountingClock();
     await startWatcher(file, "a: 1\n", {
       debounceMs: 20,
+      clock,
       onChange: async (change) => {
         running++;
         maxRunning = Math.max(maxRunning, running);
-        await sleep(150);
+        // The first call stays in progress until the next save has been noticed.
+        if (seen.length === 0) await firstHeld;
         running--;
         seen.push(change.text ?? "");
         if (seen.length === 1) throw new Error("reload failed");
       },
     });
     await writeFile(file, "a: 2\n");
-    await waitFor(() => running > 0, { timeoutMs: 1000 });
-    await writeFile(file, "a: 3\n");
-    await waitFor(() => seen.length >= 2, { timeoutMs: 2000 });
+    await waitFor(() => running > 0, { timeoutMs: EVENT_TIMEOUT_MS });
+    const firedBefore = clock.fired;
+    await replaceFile(file, "a: 3\n");
+    await waitFor(() => clock.fired > firedBefore, {
+      timeoutMs: EVENT_TIMEOUT_MS,
+      description: "the watcher asking to read the next save while the first call runs",
+    });
+    expect(seen).toEqual([]);
+    releaseFirst();
+    await waitFor(() => seen.length >= 2, { timeoutMs: EVENT_TIMEOUT_MS });
     expect(seen).toEqual(["a: 2\n", "a: 3\n"]);
     expect(maxRunning).toBe(1);
   });
@@ -263,11 +321,17 @@ describe("ConfigWatcher", () => {
   it("stops reporting after close and cannot be restarted", async () => {
     const file = join(dir, "switchyard.yaml");
     await writeFile(file, "a: 1\n");
-    const { watcher, changes } = await startWatcher(file, "a: 1\n", { debounceMs: 50 });
+    // A debounce far longer than the write and the close take: "a: 2" is not read before it.
+    const { watcher, changes } = await startWatcher(file, "a: 1\n", { debounceMs: 1000 });
+    // A second watcher on the same file, left open: it shows the writes are there to be seen.
+    const control = await startWatcher(file, "a: 1\n", { debounceMs: 50 });
     await writeFile(file, "a: 2\n");
     await watcher.close();
-    await writeFile(file, "a: 3\n");
-    await sleep(QUIET_MS);
+    await replaceFile(file, "a: 3\n");
+    await waitFor(() => control.changes.at(-1)?.text === "a: 3\n", {
+      timeoutMs: EVENT_TIMEOUT_MS,
+      description: "the open watcher seeing the last write",
+    });
     expect(changes).toEqual([]);
     await expect(watcher.start()).rejects.toThrow(/closed/);
   });

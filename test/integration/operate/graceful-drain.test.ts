@@ -1,13 +1,14 @@
 /**
  * SPEC 8 (graceful drain) and 7 (/readyz) on a `switchyard serve` process: on SIGTERM /readyz
- * turns 503 at once, new connections are still served for drainDelay, requests in flight
+ * turns 503 first, new connections are still served for drainDelay, requests in flight
  * finish with `Connection: close`, and the process exits 0; a request that outlives
- * drainTimeout is cut and the process still exits 0 right after. /readyz is also 503 until the
- * first round of health checks has finished.
+ * drainTimeout is cut by it and the process still exits 0. /readyz is also 503 until the
+ * first round of health checks has finished. What is checked is the order of events, seen in
+ * answers and log lines, never how long they took.
  */
 import { Client } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { adminCall, getStatus } from "../../support/admin-calls.ts";
+import { adminCall, getEvents, getStatus } from "../../support/admin-calls.ts";
 import { startEchoBackend, type EchoBackend } from "../../support/echo-backend.ts";
 import {
   configText,
@@ -25,9 +26,12 @@ import {
   type ServingSwitchyard,
 } from "../../support/switchyard-process.ts";
 
-const DRAIN_DELAY_MS = 500;
-const DRAIN_TIMEOUT_MS = 3000;
-const SLOW_MS = 1000;
+/** Long enough that a request sent once /readyz says 503 is surely sent before the close. */
+const DRAIN_DELAY_MS = 1500;
+/** In flight across the listener's close: longer than drainDelay. */
+const SLOW_MS = 2500;
+/** Far beyond every request of the tests that do not want the drain timeout to cut. */
+const NO_DRAIN_TIMEOUT_MS = 20_000;
 
 let fast: EchoBackend;
 let slow: EchoBackend;
@@ -60,7 +64,7 @@ afterAll(async () => {
   await stalling.close();
 });
 
-function drainConfig(): Record<string, unknown> {
+function drainConfig(drainDelayMs: number, drainTimeoutMs: number): Record<string, unknown> {
   return {
     upstreams: {
       fast: { endpoints: [fast.url] },
@@ -73,14 +77,17 @@ function drainConfig(): Record<string, unknown> {
       { name: "web", split: { fast: 100 } },
     ],
     server: {
-      drainDelay: `${String(DRAIN_DELAY_MS)}ms`,
-      drainTimeout: `${String(DRAIN_TIMEOUT_MS)}ms`,
+      drainDelay: `${String(drainDelayMs)}ms`,
+      drainTimeout: `${String(drainTimeoutMs)}ms`,
     },
   };
 }
 
-async function startServe(): Promise<ServingSwitchyard> {
-  configDir = await makeConfigDir(configText(drainConfig()));
+async function startServe(
+  drainDelayMs = DRAIN_DELAY_MS,
+  drainTimeoutMs = NO_DRAIN_TIMEOUT_MS,
+): Promise<ServingSwitchyard> {
+  configDir = await makeConfigDir(configText(drainConfig(drainDelayMs, drainTimeoutMs)));
   return startSwitchyardProcess(configDir.configFile);
 }
 
@@ -131,7 +138,7 @@ function perfTimeOf(iso: string): number {
 }
 
 describe("graceful drain on SIGTERM", () => {
-  it("turns /readyz 503 at once, serves new connections for drainDelay, finishes in-flight requests with Connection: close, exits 0", async () => {
+  it("turns /readyz 503 first, serves new connections for drainDelay, finishes in-flight requests with Connection: close, exits 0", async () => {
     const serve = await startServe();
     expect(await readyz(serve.adminUrl)).toEqual({
       status: 200,
@@ -143,26 +150,22 @@ describe("graceful drain on SIGTERM", () => {
     const inFlight = Array.from({ length: 4 }, () => request(serve.proxyUrl, "/slow/x").outcome);
     await waitFor(() => slow.received.length >= 4, { description: "4 slow requests upstream" });
 
-    const signalledAt = performance.now();
     serve.signal("SIGTERM");
     const notReady = await waitFor(
       async () => {
         const answer = await readyz(serve.adminUrl);
         return answer.status === 503 ? answer : undefined;
       },
-      { timeoutMs: 1000, intervalMs: 5 },
+      { timeoutMs: 10_000, intervalMs: 5, description: "/readyz 503" },
     );
-    // The signal and the probe race to the child's event loop; the drain wins within ms.
-    expect(performance.now() - signalledAt).toBeLessThan(100);
     expect(notReady.json).toEqual({ ready: false, draining: true });
     expect((await getStatus(serve.adminUrl)).draining).toBe(true);
 
-    // Still inside drainDelay: a new connection is served; this one finishes after the
-    // listener has closed.
+    // Not ready, and still serving: a new connection is answered (this is drainDelay); the slow
+    // one finishes after the listener has closed.
     const lateSlow = request(serve.proxyUrl, "/slow/late").outcome;
     const lateFast = await request(serve.proxyUrl, "/").outcome;
-    expect(lateFast.status).toBe(200);
-    expect(performance.now() - signalledAt).toBeLessThan(DRAIN_DELAY_MS);
+    expect(lateFast).toMatchObject({ status: 200 });
 
     const outcomes = await Promise.all([...inFlight, lateSlow]);
     const closedLog = await serve.waitForLog((l) => l.msg.startsWith("draining: listener closed"));
@@ -179,24 +182,27 @@ describe("graceful drain on SIGTERM", () => {
     expect(refused.error).toBe("ECONNREFUSED");
   });
 
-  it("cuts a request that outlives drainTimeout and still exits 0 right after", async () => {
-    const serve = await startServe();
+  it("cuts a request that outlives drainTimeout, and still exits 0", async () => {
+    // The listener closes long before the drain timeout: the request is seen alive in between.
+    const serve = await startServe(200, 3000);
     const received = stuck.received.length;
-    const stuckRequest = request(serve.proxyUrl, "/stuck/forever").outcome;
+    let isEnded = false;
+    const stuckRequest = request(serve.proxyUrl, "/stuck/forever").outcome.finally(() => {
+      isEnded = true;
+    });
     await waitFor(() => stuck.received.length > received, { description: "the stuck request" });
 
-    const signalledAt = performance.now();
     serve.signal("SIGTERM");
+    await serve.waitForLog((l) => l.msg.startsWith("draining: listener closed"));
+    // Closing the listener does not cut a request in flight.
+    expect(isEnded).toBe(false);
     const outcome = await stuckRequest;
-    const cutAfterMs = outcome.endedAt - signalledAt;
     expect(outcome.status).toBeUndefined();
     expect(outcome.error).toMatch(/^(UND_ERR_SOCKET|ECONNRESET)$/);
-    expect(cutAfterMs).toBeGreaterThanOrEqual(DRAIN_TIMEOUT_MS - 100);
-    expect(cutAfterMs).toBeLessThan(DRAIN_TIMEOUT_MS + 1000);
 
     const exit = await serve.exited;
     expect(exit.code, exit.stderr).toBe(0);
-    expect(performance.now() - signalledAt).toBeLessThan(DRAIN_TIMEOUT_MS + 1500);
+    // The drain timeout is what cut it: the drain did not finish on its own.
     expect(serve.logs().some((l) => l.level === "warn" && l.msg.startsWith("drain timeout"))).toBe(
       true,
     );
@@ -205,29 +211,27 @@ describe("graceful drain on SIGTERM", () => {
 
 describe("a second signal during the drain", () => {
   it("closes every connection now instead of waiting for drainTimeout", async () => {
-    const serve = await startServe();
+    const serve = await startServe(200, NO_DRAIN_TIMEOUT_MS);
     const received = stuck.received.length;
     const stuckRequest = request(serve.proxyUrl, "/stuck/forever").outcome;
     await waitFor(() => stuck.received.length > received, { description: "the stuck request" });
 
     serve.signal("SIGTERM");
     await serve.waitForLog((l) => l.msg.startsWith("draining: listener closed"));
-    const secondAt = performance.now();
     serve.signal("SIGTERM");
     await serve.waitForLog((l) => l.msg === "second signal: closing every connection now");
     const outcome = await stuckRequest;
     expect(outcome.error).toMatch(/^(UND_ERR_SOCKET|ECONNRESET)$/);
-    expect(outcome.endedAt - secondAt).toBeLessThan(1000);
     const exit = await serve.exited;
-    expect(performance.now() - secondAt).toBeLessThan(1500);
     expect(exit.code, exit.stderr).toBe(0);
+    // The second signal cut it, not the drain timeout (which logs a warning when it does).
+    expect(serve.logs().some((l) => l.msg.startsWith("drain timeout"))).toBe(false);
   });
 });
 
 describe("/readyz before the first round of health checks", () => {
   it("answers 503 until the first round has finished, then 200", async () => {
     const checkTimeoutMs = 1500;
-    const startedAt = performance.now();
     inProcess = await startFileSwitchyard(
       {
         upstreams: {
@@ -248,12 +252,19 @@ describe("/readyz before the first round of health checks", () => {
     });
     expect((await getStatus(inProcess.adminUrl)).ready).toBe(false);
     await waitFor(async () => (await readyz(inProcess?.adminUrl ?? "")).status === 200, {
-      timeoutMs: checkTimeoutMs + 2000,
+      timeoutMs: 15_000,
       intervalMs: 20,
       description: "/readyz 200",
     });
-    // Not before the stalled check timed out.
-    expect(performance.now() - startedAt).toBeGreaterThan(checkTimeoutMs - 100);
+    // Not before the stalled check timed out: its first check's failure is on record.
+    expect(await getEvents(inProcess.adminUrl)).toContainEqual(
+      expect.objectContaining({
+        type: "endpoint.health",
+        endpoint: stalling.url,
+        healthy: false,
+        reason: `timeout after ${String(checkTimeoutMs)} ms`,
+      }),
+    );
     expect(await readyz(inProcess.adminUrl)).toEqual({
       status: 200,
       json: { ready: true, draining: false },

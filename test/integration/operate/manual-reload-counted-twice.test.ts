@@ -2,40 +2,58 @@
  * A bad edit that an operator reloads by hand (POST /api/v1/reload or SIGHUP) is refused once:
  * when the watcher then reads the same content it is not counted, logged or recorded again.
  */
+import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { adminCall, getEvents } from "../../support/admin-calls.ts";
+import { adminCall, getEvents, getStatus } from "../../support/admin-calls.ts";
+import { captureLogs } from "../../support/captured-logs.ts";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { startEchoBackend } from "../../support/echo-backend.ts";
 import {
+  configText,
   startFileSwitchyard,
+  writeConfigByRename,
   writeConfigInPlace,
-  type FileSwitchyard,
 } from "../../support/file-switchyard.ts";
 import { closeDefaultAgent, get } from "../../support/http-client.ts";
-import { sleep } from "../../support/ports.ts";
+import { waitFor } from "../../support/ports.ts";
 import { parsePrometheusText, sampleValue } from "../../support/prometheus-text.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
+const { track } = cleanupAfterEach();
 
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   await closeDefaultAgent();
 });
 
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
 describe("one bad edit, reloaded by hand", () => {
   it("is refused and counted once, not again by the watcher", async () => {
-    const backend = await startEchoBackend();
-    cleanups.push(() => backend.close());
-    const switchyard: FileSwitchyard = await startFileSwitchyard({
+    const backend = track(await startEchoBackend());
+    const logs = captureLogs("info");
+    const config = {
       upstreams: { stable: { endpoints: [backend.url] } },
       routes: [{ name: "web", split: { stable: 100 } }],
-    });
-    cleanups.push(() => switchyard.close());
+    };
+    const switchyard = track(await startFileSwitchyard(config, { logger: logs.logger }));
 
-    await writeConfigInPlace(switchyard.configFile, "upstreams: {\n");
+    const bad = "upstreams: {\n";
+    await writeConfigInPlace(switchyard.configFile, bad);
     const refused = await adminCall(switchyard.adminUrl, "POST", "/api/v1/reload");
     expect(refused.status).toBe(400);
-    // Past the watcher's debounce: it has read the same bad content by now.
-    await sleep(800);
+    // The watcher has read the same bad content and handed it on to a reload of its own...
+    await waitFor(
+      () =>
+        logs.withMessage("config file content changed").some((entry) => entry.hash === sha256(bad)),
+      { timeoutMs: 10_000, description: "the watcher reading the bad content" },
+    );
+    // ...which has finished once the next edit is in force: reloads run one after another.
+    // (Saved whole, by rename, so no read can catch it half written.)
+    const next = `${configText(config)}# fixed\n`;
+    await writeConfigByRename(switchyard.configFile, next);
+    await waitFor(async () => (await getStatus(switchyard.adminUrl)).config.hash === sha256(next), {
+      timeoutMs: 10_000,
+      description: "the fixed config in force",
+    });
 
     const scrape = parsePrometheusText((await get(`${switchyard.adminUrl}/metrics`)).body);
     expect(sampleValue(scrape, "switchyard_config_reloads_total", { result: "failure" })).toBe(1);
@@ -43,5 +61,8 @@ describe("one bad edit, reloaded by hand", () => {
       (e) => e.type === "config.reloadFailed",
     );
     expect(failed.map((e) => e.actor)).toEqual(["anonymous"]);
+    expect(
+      logs.withMessage("config reload refused: the running config stays in force"),
+    ).toHaveLength(1);
   });
 });

@@ -4,6 +4,8 @@
  */
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
+import { waitFor } from "../../support/ports.ts";
 import {
   startChunkedDyingBackend,
   startGarbageBackend,
@@ -20,10 +22,9 @@ import {
   type TestSwitchyard,
 } from "../../support/switchyard.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
+const { track, defer } = cleanupAfterEach();
 afterEach(async () => {
   await closeDefaultAgent();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 async function proxyTo(
@@ -33,13 +34,8 @@ async function proxyTo(
   const proxy = await startTestSwitchyard(
     singleUpstreamConfig([backend.url], timeouts ? { upstream: { timeouts } } : {}),
   );
-  cleanups.push(() => proxy.close());
+  defer(() => proxy.close());
   return proxy;
-}
-
-function track<T extends { close(): Promise<void> }>(backend: T): T {
-  cleanups.push(() => backend.close());
-  return backend;
 }
 
 function errorCodeOf(body: string): string | undefined {
@@ -80,13 +76,11 @@ describe("upstream failures", () => {
 
   it("an upstream that never answers gives 504 after the response timeout", async () => {
     const backend = track(await startStallingBackend());
+    // Under the default response timeout (30 s) the client's own 5 s timeout would fail first.
     const proxy = await proxyTo(backend, { response: "300ms" });
-    const startedAt = performance.now();
     const response = await get(`${proxy.url}/`);
-    const elapsedMs = performance.now() - startedAt;
     expect(response.status).toBe(504);
     expect(errorCodeOf(response.body)).toBe("SWITCHYARD_UPSTREAM_TIMEOUT");
-    expect(elapsedMs).toBeLessThan(3000);
   });
 
   it("an upstream dying mid-body (Content-Length) makes the client connection drop", async () => {
@@ -118,19 +112,14 @@ describe("upstream failures", () => {
     const proxy = await proxyTo(backend, { response: "30s" });
     const connection = await connectRaw(proxy.proxyPort);
     await connection.write("GET /slow HTTP/1.1\r\nHost: a.test\r\n\r\n");
-    await waitUntil(() => backend.requestHeads.length === 1);
+    await waitFor(() => backend.requestHeads.length === 1, { description: "the request upstream" });
     connection.destroy();
     // The proxy closes its upstream connection once the client is gone.
     const endpoint = proxy.runtime.current.upstreams.get("stable")?.endpoints[0];
-    await waitUntil(() => (endpoint?.pool.stats.connected ?? 1) === 0);
+    await waitFor(() => (endpoint?.pool.stats.connected ?? 1) === 0, {
+      timeoutMs: 10_000,
+      description: "the upstream connection closed",
+    });
     expect(endpoint?.pool.stats.connected).toBe(0);
   });
 });
-
-async function waitUntil(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -5,22 +5,17 @@
  * when it succeeds.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { startEchoBackend } from "../../support/echo-backend.ts";
 import { closeDefaultAgent, httpRequest, type HttpResult } from "../../support/http-client.ts";
 import { waitFor } from "../../support/ports.ts";
 import { createRecordingRecorder } from "../../support/recording-recorder.ts";
 import { startTestSwitchyard } from "../../support/switchyard.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
+const { track } = cleanupAfterEach();
 afterEach(async () => {
   await closeDefaultAgent();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function track<T extends { close(): Promise<void> }>(closable: T): T {
-  cleanups.push(() => closable.close());
-  return closable;
-}
 
 function bodyOf(result: HttpResult): { name?: string; error?: { code?: string } } {
   return JSON.parse(result.body) as { name?: string; error?: { code?: string } };

@@ -5,9 +5,10 @@
  * stable. A new canary on the same port gets traffic back within seconds.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { startEchoBackend } from "../../support/echo-backend.ts";
 import { closeDefaultAgent } from "../../support/http-client.ts";
-import { sleep, waitFor } from "../../support/ports.ts";
+import { waitFor } from "../../support/ports.ts";
 import {
   createRecordingRecorder,
   type RecordingRecorder,
@@ -15,18 +16,16 @@ import {
 import { startSteadyLoad, type SteadyLoad } from "../../support/steady-load.ts";
 import { startTestSwitchyard } from "../../support/switchyard.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
+const { track, defer } = cleanupAfterEach();
 afterEach(async () => {
   await closeDefaultAgent();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function track<T extends { close(): Promise<void> }>(closable: T): T {
-  cleanups.push(() => closable.close());
-  return closable;
-}
-
 const CONCURRENCY = 16;
+/** About a second and a half of the load, as the budget's headroom. */
+const REQUESTS_BEFORE_KILL = 1000;
+/** Clients served while the canary is dead, before it restarts. */
+const REQUESTS_WHILE_DEAD = 500;
 const SERVICE_DELAY_MS = 20;
 
 const SHORT_HEALTH_CHECK = {
@@ -67,6 +66,10 @@ const variants = [
   },
 ];
 
+function canaryFailuresOf(recorder: RecordingRecorder): number {
+  return recorder.attempts.filter((a) => a.upstream === "canary" && a.isFailure).length;
+}
+
 function countCanarySuccesses(recorder: RecordingRecorder): number {
   return recorder.attempts.filter((a) => a.upstream === "canary" && !a.isFailure).length;
 }
@@ -80,7 +83,7 @@ describe("killing the canary under steady load", () => {
       // keeps the request rate after the kill (refusals are instant) close to the rate before.
       const stable = track(await startEchoBackend({ name: "stable", delayMs: SERVICE_DELAY_MS }));
       const canary = await startEchoBackend({ name: "canary", delayMs: SERVICE_DELAY_MS });
-      cleanups.push(() => canary.close());
+      defer(() => canary.close());
       const proxy = track(
         await startTestSwitchyard(
           {
@@ -98,12 +101,15 @@ describe("killing the canary under steady load", () => {
         ),
       );
       const load: SteadyLoad = startSteadyLoad(`${proxy.url}/`, { concurrency: CONCURRENCY });
-      cleanups.push(async () => {
+      defer(async () => {
         await load.stop();
       });
 
-      // Long enough that the retry budget (20% of the last 10 s) has headroom at the kill.
-      await sleep(1500);
+      // Enough requests that the retry budget (20% of the last 10 s) has headroom at the kill.
+      await waitFor(() => recorder.requests.length >= REQUESTS_BEFORE_KILL, {
+        timeoutMs: 20_000,
+        description: `${String(REQUESTS_BEFORE_KILL)} requests before the kill`,
+      });
       // Kill it while it holds requests (received, not yet answered): they die in flight.
       await waitFor(() => canary.received.length - countCanarySuccesses(recorder) >= 3, {
         description: "requests in flight on the canary",
@@ -113,10 +119,16 @@ describe("killing the canary under steady load", () => {
       await canary.close();
       const canaryAnsweredBeforeKill = countCanarySuccesses(recorder);
       const lostInFlight = canary.received.length - canaryAnsweredBeforeKill;
-      await sleep(1000);
-      const canaryFailures = recorder.attempts.filter(
-        (a) => a.upstream === "canary" && a.isFailure,
-      ).length;
+      // The dead canary is felt (attempts on it fail beyond those that died in flight) while
+      // clients keep being served, before it comes back.
+      const requestsAtKill = recorder.requests.length;
+      await waitFor(
+        () =>
+          canaryFailuresOf(recorder) > lostInFlight &&
+          recorder.requests.length >= requestsAtKill + REQUESTS_WHILE_DEAD,
+        { timeoutMs: 20_000, description: "failed attempts on the dead canary, and traffic" },
+      );
+      const canaryFailures = canaryFailuresOf(recorder);
 
       const restarted = track(await startEchoBackend({ name: "canary", port: canary.port }));
       await waitFor(() => restarted.received.length >= 20, {

@@ -2,21 +2,14 @@
  * SPEC 3.6 and 4: an endpoint whose /health fails `unhealthyThreshold` times in a row gets no
  * real traffic, and gets its share back after `healthyThreshold` passes.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { startEchoBackend } from "../../support/echo-backend.ts";
 import { hammer } from "../../support/http-client.ts";
 import { waitFor } from "../../support/ports.ts";
 import { singleUpstreamConfig, startTestSwitchyard } from "../../support/switchyard.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function track<T extends { close(): Promise<void> }>(closable: T): T {
-  cleanups.push(() => closable.close());
-  return closable;
-}
+const { track } = cleanupAfterEach();
 
 const REQUESTS = 60;
 

@@ -10,21 +10,16 @@
  * flight, as in production. The spacings below cover both, so the race reproduces every run.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { closeDefaultAgent, httpRequest, type HttpResult } from "../../support/http-client.ts";
 import { sleep } from "../../support/ports.ts";
 import { startKeepAliveRaceBackend, type RawBackend } from "../../support/raw-backends.ts";
 import { singleUpstreamConfig, startTestSwitchyard } from "../../support/switchyard.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
+const { track } = cleanupAfterEach();
 afterEach(async () => {
   await closeDefaultAgent();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function track<T extends { close(): Promise<void> }>(closable: T): T {
-  cleanups.push(() => closable.close());
-  return closable;
-}
 
 const CLOSE_AFTER_MS = 30;
 const ROUNDS = 30;

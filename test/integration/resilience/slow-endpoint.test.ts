@@ -5,21 +5,16 @@
  * are coarse (a 500 ms timeout fires after about 1 s), hence the backend's longer delay.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { startEchoBackend } from "../../support/echo-backend.ts";
 import { closeDefaultAgent, hammer, httpRequest } from "../../support/http-client.ts";
 import { createRecordingRecorder } from "../../support/recording-recorder.ts";
 import { singleUpstreamConfig, startTestSwitchyard } from "../../support/switchyard.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
+const { track } = cleanupAfterEach();
 afterEach(async () => {
   await closeDefaultAgent();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function track<T extends { close(): Promise<void> }>(closable: T): T {
-  cleanups.push(() => closable.close());
-  return closable;
-}
 
 function errorCodeOf(body: string): string | undefined {
   return (JSON.parse(body) as { error?: { code?: string } }).error?.code;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { startDemoBackend, type DemoBackend } from "../../../src/demo/backend.ts";
 import { getStatus } from "../../support/admin-calls.ts";
 import { startPacedLoad } from "../../support/paced-load.ts";
-import { sleep } from "../../support/ports.ts";
+import { waitFor } from "../../support/ports.ts";
 import { canaryRolloutConfig, startRolloutSwitchyard } from "../../support/rollout-switchyard.ts";
 
 let stable: DemoBackend;
@@ -32,11 +32,20 @@ it("rolls back a canary whose breaker opened on its failures", async () => {
   );
   try {
     const load = startPacedLoad(`${sy.url}/`, { ratePerSecond: 600 });
-    await sleep(5000);
-    await load.stop();
-    const status = await getStatus(sy.adminUrl);
-    expect(status.upstreams.find((u) => u.name === "canary")?.breaker).toBe("open");
-    expect(status.routes[0]?.rollout?.phase).toBe("rolledBack");
+    try {
+      // Waited for, not slept on: a busy machine may take longer, never the other way round.
+      const status = await waitFor(
+        async () => {
+          const now = await getStatus(sy.adminUrl);
+          return now.routes[0]?.rollout?.phase === "rolledBack" ? now : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 100, description: "the rollout rolled back" },
+      );
+      // With the canary at 0% nothing tries it again: the breaker that hid it is still open.
+      expect(status.upstreams.find((u) => u.name === "canary")?.breaker).toBe("open");
+    } finally {
+      await load.stop();
+    }
   } finally {
     await sy.close();
     await sy.configDir.remove();

@@ -27,13 +27,11 @@ describe("raw client", () => {
   });
 
   it("reports an open connection as not closed after the timeout", async () => {
-    const startedAt = Date.now();
     const answer = await sendRaw(backend.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", {
       timeoutMs: 100,
     });
     expect(answer.closed).toBe(false);
     expect(answer.statusCode).toBe(200);
-    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(90);
   });
 
   it("parses pipelined answers, HEAD and chunked ones with trailers included", async () => {
