@@ -6,7 +6,8 @@
  * the idle timeout passes, the only POSTs that fail are those sent to it, and once the load
  * stops no backend holds more connections than the pool's size, the thawed one included.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../support/cleanups.ts";
 import {
   expectEachPostDeliveredOnce,
   expectFailuresOnlyAmong,
@@ -14,36 +15,26 @@ import {
   expectNoLeakedConnections,
 } from "../support/chaos-expectations.ts";
 import { freezeUntilEjected } from "../support/chaos-faults.ts";
-import type { ChaosStage } from "../support/chaos-rig.ts";
+import { threeEndpointStage, type ChaosStage } from "../support/chaos-rig.ts";
 import { startChaosRun } from "../support/chaos-run.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 /** Failures it takes outlier detection to eject the frozen endpoint. */
 const EJECTING_FAILURES = 3;
 
-const STAGE: ChaosStage = {
-  upstreams: {
-    stable: [{ name: "stable-a" }, { name: "stable-b" }],
-    canary: [{ name: "canary-a" }],
-  },
-  upstream: {
-    // Far above any answer time on a busy machine, so only the frozen endpoint times out.
-    timeouts: { connect: "1s", response: "2s", idle: "2s" },
-    outlierDetection: { consecutiveFailures: EJECTING_FAILURES, baseEjectionTime: "500ms" },
-  },
-  split: { stable: 70, canary: 30 },
-};
+const STAGE: ChaosStage = threeEndpointStage({
+  // Far above any answer time on a busy machine, so only the frozen endpoint times out.
+  timeouts: { connect: "1s", response: "2s", idle: "2s" },
+  outlierDetection: { consecutiveFailures: EJECTING_FAILURES, baseEjectionTime: "500ms" },
+});
 /** Paused bodies stay a while at the backend (under the idle timeout): the freeze catches some. */
 const TRAFFIC = { answerDelayMs: 20, midBodyPauseMs: 400 };
 
 describe("an endpoint frozen past the response timeout under load", () => {
   it("fails no GET before its response, cuts the bodies it froze as dropped connections, and fails only POSTs sent to it", async () => {
     const run = await startChaosRun(STAGE, TRAFFIC);
-    cleanups.push(() => run.close());
+    cleanups.defer(() => run.close());
 
     const { sentToFaulty, retriesBefore } = await freezeUntilEjected(run, "stable-a");
     const report = await run.finish();

@@ -6,7 +6,8 @@
  * in flight on the killed endpoint, no POST is delivered twice, and once the load stops no
  * backend holds more connections than the pool's size.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../support/cleanups.ts";
 import {
   expectEachPostDeliveredOnce,
   expectFailuresOnlyAmong,
@@ -14,32 +15,22 @@ import {
   expectNoLeakedConnections,
 } from "../support/chaos-expectations.ts";
 import { killAndRestart } from "../support/chaos-faults.ts";
-import type { ChaosStage } from "../support/chaos-rig.ts";
+import { threeEndpointStage, type ChaosStage } from "../support/chaos-rig.ts";
 import { startChaosRun } from "../support/chaos-run.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
-const STAGE: ChaosStage = {
-  upstreams: {
-    stable: [{ name: "stable-a" }, { name: "stable-b" }],
-    canary: [{ name: "canary-a" }],
-  },
-  upstream: {
-    timeouts: { connect: "1s", response: "5s", idle: "5s" },
-    outlierDetection: { consecutiveFailures: 3, baseEjectionTime: "500ms" },
-  },
-  split: { stable: 70, canary: 30 },
-};
+const STAGE: ChaosStage = threeEndpointStage({
+  timeouts: { connect: "1s", response: "5s", idle: "5s" },
+  outlierDetection: { consecutiveFailures: 3, baseEjectionTime: "500ms" },
+});
 /** Answers and paused bodies stay a while at the backend: the kill catches some. */
 const TRAFFIC = { answerDelayMs: 200, midBodyPauseMs: 300 };
 
 describe("an endpoint killed and restarted under load", () => {
   it("fails no GET before its response, cuts mid-response ones as dropped connections, and fails only POSTs in flight on it", async () => {
     const run = await startChaosRun(STAGE, TRAFFIC);
-    cleanups.push(() => run.close());
+    cleanups.defer(() => run.close());
     const victim = run.backend("stable-a");
 
     const { sentToFaulty, retriesBefore } = await killAndRestart(run, "stable-a");

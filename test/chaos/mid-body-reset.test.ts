@@ -5,38 +5,32 @@
  * without Content-Length); nothing that had not started its response fails; no POST is lost;
  * and the resets leave no connection behind.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../support/cleanups.ts";
 import {
   expectEachPostDeliveredOnce,
   expectFailuresOnlyAmong,
   expectNoIdempotentFailure,
   expectNoLeakedConnections,
 } from "../support/chaos-expectations.ts";
-import type { ChaosStage } from "../support/chaos-rig.ts";
+import { threeEndpointStage, type ChaosStage } from "../support/chaos-rig.ts";
 import { startChaosRun } from "../support/chaos-run.ts";
 import { waitFor } from "../support/ports.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
-const STAGE: ChaosStage = {
-  upstreams: {
-    // Every third answer of stable-a with a middle dies there.
-    stable: [{ name: "stable-a", resetBodyEvery: 3 }, { name: "stable-b" }],
-    canary: [{ name: "canary-a" }],
-  },
-  upstream: { timeouts: { connect: "1s", response: "5s", idle: "5s" } },
-  split: { stable: 70, canary: 30 },
-};
+// Every third answer of stable-a with a middle dies there.
+const STAGE: ChaosStage = threeEndpointStage(
+  { timeouts: { connect: "1s", response: "5s", idle: "5s" } },
+  { name: "stable-a", resetBodyEvery: 3 },
+);
 const TRAFFIC = { answerDelayMs: 5, midBodyPauseMs: 20 };
 const CUTS_WANTED = 20;
 
 describe("an upstream that resets mid-body under load", () => {
   it("drops each client connection it cut, never ends a short body cleanly, and fails nothing else", async () => {
     const run = await startChaosRun(STAGE, TRAFFIC);
-    cleanups.push(() => run.close());
+    cleanups.defer(() => run.close());
     const resetter = run.backend("stable-a");
 
     await waitFor(() => run.ledger.cutMidResponse.length >= CUTS_WANTED, {

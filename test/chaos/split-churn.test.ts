@@ -5,30 +5,23 @@
  * finish on the config they started with). No request may fail or come back short, no POST
  * may be delivered twice, and the retired pools must leave no connection behind.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../support/cleanups.ts";
 import {
   expectEachPostDeliveredOnce,
   expectNoIdempotentFailure,
   expectNoLeakedConnections,
 } from "../support/chaos-expectations.ts";
-import { counterTotal, type ChaosStage } from "../support/chaos-rig.ts";
+import { counterTotal, threeEndpointStage, type ChaosStage } from "../support/chaos-rig.ts";
 import { startChaosRun } from "../support/chaos-run.ts";
 import { waitFor } from "../support/ports.ts";
 import { startSplitChurn } from "../support/split-churn.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
-const STAGE: ChaosStage = {
-  upstreams: {
-    stable: [{ name: "stable-a" }, { name: "stable-b" }],
-    canary: [{ name: "canary-a" }],
-  },
-  upstream: { timeouts: { connect: "1s", response: "5s", idle: "5s" } },
-  split: { stable: 70, canary: 30 },
-};
+const STAGE: ChaosStage = threeEndpointStage({
+  timeouts: { connect: "1s", response: "5s", idle: "5s" },
+});
 const SPLITS = [
   { stable: 100, canary: 0 },
   { stable: 0, canary: 100 },
@@ -41,9 +34,9 @@ const CHANGES_WANTED = 40;
 describe("weight flips and reloads every few tens of milliseconds under load", () => {
   it("fails no request, cuts no body, and leaves no connection of a retired pool behind", async () => {
     const run = await startChaosRun(STAGE, TRAFFIC);
-    cleanups.push(() => run.close());
+    cleanups.defer(() => run.close());
     const churn = startSplitChurn(run.rig, STAGE, SPLITS);
-    cleanups.push(async () => {
+    cleanups.defer(async () => {
       await churn.stop();
     });
 

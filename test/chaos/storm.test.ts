@@ -4,7 +4,8 @@
  * requests it held must find a live pool even when the one their snapshot knew was retired,
  * and the requests it never got (refused connections) must go elsewhere, POSTs included.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../support/cleanups.ts";
 import {
   expectEachPostDeliveredOnce,
   expectFailuresOnlyAmong,
@@ -12,26 +13,16 @@ import {
   expectNoLeakedConnections,
 } from "../support/chaos-expectations.ts";
 import { killAndRestart } from "../support/chaos-faults.ts";
-import type { ChaosStage } from "../support/chaos-rig.ts";
+import { threeEndpointStage, type ChaosStage } from "../support/chaos-rig.ts";
 import { startChaosRun } from "../support/chaos-run.ts";
 import { startSplitChurn } from "../support/split-churn.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
-const STAGE: ChaosStage = {
-  upstreams: {
-    stable: [{ name: "stable-a" }, { name: "stable-b" }],
-    canary: [{ name: "canary-a" }],
-  },
-  upstream: {
-    timeouts: { connect: "1s", response: "5s", idle: "5s" },
-    outlierDetection: { consecutiveFailures: 3, baseEjectionTime: "500ms" },
-  },
-  split: { stable: 70, canary: 30 },
-};
+const STAGE: ChaosStage = threeEndpointStage({
+  timeouts: { connect: "1s", response: "5s", idle: "5s" },
+  outlierDetection: { consecutiveFailures: 3, baseEjectionTime: "500ms" },
+});
 /** Stable keeps most of the traffic, so the victim holds requests when it dies. */
 const SPLITS = [
   { stable: 80, canary: 20 },
@@ -43,9 +34,9 @@ const TRAFFIC = { answerDelayMs: 200, midBodyPauseMs: 300 };
 describe("an endpoint killed and restarted while the split and the config churn", () => {
   it("fails no GET before its response and only POSTs in flight on the dead endpoint", async () => {
     const run = await startChaosRun(STAGE, TRAFFIC);
-    cleanups.push(() => run.close());
+    cleanups.defer(() => run.close());
     const churn = startSplitChurn(run.rig, STAGE, SPLITS);
-    cleanups.push(async () => {
+    cleanups.defer(async () => {
       await churn.stop();
     });
     const victim = run.backend("stable-a");

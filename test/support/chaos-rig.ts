@@ -30,6 +30,21 @@ export interface ChaosStage {
   route?: Record<string, unknown>;
 }
 
+/**
+ * The stage every chaos scenario plays on: stable on two endpoints, canary on one, 70/30.
+ * `upstream` is added to every upstream's config; `stableA` replaces the first endpoint's options.
+ */
+export function threeEndpointStage(
+  upstream: Record<string, unknown>,
+  stableA: BackendProcessOptions = { name: "stable-a" },
+): ChaosStage {
+  return {
+    upstreams: { stable: [stableA, { name: "stable-b" }], canary: [{ name: "canary-a" }] },
+    upstream,
+    split: { stable: 70, canary: 30 },
+  };
+}
+
 export interface ChaosRig {
   readonly proxy: FileSwitchyard;
   /** The running backend of each name (a restart replaces it). */
