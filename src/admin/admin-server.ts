@@ -251,7 +251,3 @@ function onClientError(error: Error & { code?: string }, socket: Socket): void {
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
-
-export function createAdminServer(options: AdminServerOptions): AdminServer {
-  return new AdminServer(options);
-}

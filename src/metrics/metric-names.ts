@@ -25,11 +25,8 @@ export const REQUEST_DURATION_BUCKETS_SECONDS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ] as const;
 
-/**
- * The `code` label is the status sent to the client as a decimal string ("200", "503").
- * "0" means no status was sent: the client went away before the response started.
- */
-export const CLIENT_GONE_CODE = "0";
+// The `code` label is the status sent to the client as a decimal string ("200", "503"); "0"
+// means no status was sent: the client went away before the response started.
 
 export const BREAKER_STATE_VALUES = { closed: 0, halfOpen: 1, open: 2 } as const;
 

@@ -2,7 +2,8 @@
  * One client request from the moment it has a destination until the client has its answer:
  * the attempts on upstream endpoints, retries, and the streaming of the response. One object
  * per request carries the state, and its methods are undici's dispatch-handler callbacks, so
- * the hot path allocates no closures. Backpressure both ways: undici pulls the request body
+ * an attempt allocates no callbacks of its own (the exchange binds two client listeners once,
+ * and a retry one tick callback). Backpressure both ways: undici pulls the request body
  * from the client stream as the upstream socket drains, and a client that reads slowly pauses
  * the upstream response (controller.pause / resume).
  */

@@ -34,18 +34,3 @@ export interface ProxyRecorder {
   /** A failed attempt is tried again on `upstream`. */
   retry(route: string, upstream: string): void;
 }
-
-export const NOOP_RECORDER: ProxyRecorder = {
-  requestFinished() {
-    // Nothing attached.
-  },
-  attemptFinished() {
-    // Nothing attached.
-  },
-  fallback() {
-    // Nothing attached.
-  },
-  retry() {
-    // Nothing attached.
-  },
-};
