@@ -1,0 +1,311 @@
+/**
+ * The parts of a switchyard, built and wired but not started: what observes the traffic, the
+ * data plane (upstreams, runtime, health checks), the control plane and rollouts, the two
+ * listeners and the config watcher. Nothing here listens or reads a file; app.ts starts the
+ * parts in order. One exception: the health checker probes from the moment it is built.
+ */
+import { ADMIN_MAX_CONNECTIONS, AdminServer } from "./admin/admin-server.ts";
+import type { SwitchyardOptions } from "./app.ts";
+import type { Config } from "./config/schema.ts";
+import { ConfigWatcher } from "./config/watch.ts";
+import { ControlPlane } from "./control/control-plane.ts";
+import { PersistedStateKeeper, type RolloutRecord } from "./control/persisted-state.ts";
+import { EventLog } from "./events/event-log.ts";
+import { HttpListener } from "./lifecycle/http-listener.ts";
+import { Metrics } from "./metrics/metrics.ts";
+import { ConnectionLimit } from "./net/connection-limit.ts";
+import { FanOutRecorder } from "./proxy/fan-out-recorder.ts";
+import { ProxyHandler } from "./proxy/handler.ts";
+import { createProxyServer } from "./proxy/proxy-server.ts";
+import type { ProxyRecorder } from "./proxy/recorder.ts";
+import { UpgradeHandler } from "./proxy/upgrade.ts";
+import { RolloutController } from "./rollout/rollout-controller.ts";
+import { WebhookNotifier } from "./rollout/webhooks.ts";
+import { longestRolloutWindowMs, WindowStats } from "./rollout/window-stats.ts";
+import { Runtime } from "./runtime/runtime.ts";
+import type { SplitOverride } from "./runtime/split-overrides.ts";
+import { resolveStateFile } from "./state/state-path.ts";
+import { StateStore } from "./state/state-store.ts";
+import { SYSTEM_CLOCK, type Clock } from "./time/clock.ts";
+import { BucketRotations } from "./upstream/bucket-rotation.ts";
+import { HealthChecker } from "./upstream/health-checker.ts";
+import { UpstreamEvents } from "./upstream/upstream-events.ts";
+import { buildUpstreams, type UpstreamDeps } from "./upstream/upstream-set.ts";
+
+/** What the last run saved: the runtime and the rollouts start from it. */
+export interface SavedState {
+  readonly overrides: ReadonlyMap<string, SplitOverride>;
+  readonly rollouts: ReadonlyMap<string, RolloutRecord>;
+}
+
+export interface AdminListener {
+  readonly server: AdminServer;
+  readonly limit: ConnectionLimit;
+}
+
+export interface Parts {
+  readonly clock: Clock;
+  readonly events: EventLog;
+  readonly metrics: Metrics;
+  readonly stateKeeper: PersistedStateKeeper;
+  readonly runtime: Runtime;
+  readonly healthChecker: HealthChecker;
+  readonly control: ControlPlane;
+  readonly notifier: WebhookNotifier;
+  readonly rollouts: RolloutController;
+  readonly proxy: HttpListener;
+  readonly upgrades: UpgradeHandler;
+  readonly admin: AdminListener;
+  /** Undefined when there is no config file or it is not to be watched. */
+  readonly watcher: ConfigWatcher | undefined;
+}
+
+/** The keeper of the state file (none without `state` in the config); not yet loaded. */
+export function createStateKeeper(options: SwitchyardOptions): PersistedStateKeeper {
+  const { config, logger } = options;
+  const clock = options.clock ?? SYSTEM_CLOCK;
+  const store =
+    config.state === undefined
+      ? undefined
+      : new StateStore({
+          file: resolveStateFile(options.configFile ?? "switchyard.yaml", config.state.file),
+          logger,
+          clock,
+        });
+  return new PersistedStateKeeper(store, logger);
+}
+
+/** Everything, in dependency order; `saved` is what `stateKeeper.load()` gave. */
+export function buildParts(
+  options: SwitchyardOptions,
+  stateKeeper: PersistedStateKeeper,
+  saved: SavedState,
+): Parts {
+  const observers = buildObservers(options);
+  const data = buildDataPlane(options, observers, stateKeeper, saved);
+  const { proxy, upgrades } = buildProxyListener(options, observers, data.runtime);
+  // Reloads reach the admin listener, which is built after the control plane it serves.
+  const built: { adminServer?: AdminServer } = {};
+  const control = buildControl(options, observers, data, (next) => {
+    applyServerSettings(proxy, next);
+    built.adminServer?.updateAdminConfig(next.admin);
+  });
+  const notifier = new WebhookNotifier({ logger: options.logger, clock: observers.clock });
+  const rollouts = new RolloutController({
+    splits: data.runtime,
+    stats: observers.windowStats,
+    notifier,
+    metrics: observers.metrics,
+    persistence: stateKeeper,
+    events: observers.events,
+    logger: options.logger,
+    clock: observers.clock,
+  });
+  control.rollouts = rollouts;
+  observers.metrics.syncSnapshot(data.runtime.current);
+  observers.metrics.configLoaded();
+  const admin = buildAdminListener(options, observers, control);
+  built.adminServer = admin.server;
+  const watcher = buildWatcher(options, observers.clock, control);
+  return {
+    ...observers,
+    ...data,
+    stateKeeper,
+    control,
+    notifier,
+    rollouts,
+    proxy,
+    upgrades,
+    admin,
+    watcher,
+  };
+}
+
+interface Observers {
+  readonly clock: Clock;
+  readonly events: EventLog;
+  readonly metrics: Metrics;
+  readonly windowStats: WindowStats;
+  /** The data path's one recorder: metrics, window stats and the caller's, in that order. */
+  readonly recorder: ProxyRecorder;
+}
+
+function buildObservers(options: SwitchyardOptions): Observers {
+  const clock = options.clock ?? SYSTEM_CLOCK;
+  const metrics = new Metrics({ clock });
+  // Rollout decisions read attempts (a canary failure retried on stable still counts).
+  const windowStats = new WindowStats({ clock, longestWindowMs: statsWindowMs(options.config) });
+  const recorder = new FanOutRecorder(
+    options.recorder === undefined
+      ? [metrics, windowStats]
+      : [metrics, windowStats, options.recorder],
+  );
+  return { clock, events: new EventLog(clock), metrics, windowStats, recorder };
+}
+
+interface DataPlane {
+  readonly upstreamDeps: UpstreamDeps;
+  readonly runtime: Runtime;
+  readonly healthChecker: HealthChecker;
+}
+
+function buildDataPlane(
+  options: SwitchyardOptions,
+  observers: Observers,
+  stateKeeper: PersistedStateKeeper,
+  saved: SavedState,
+): DataPlane {
+  const { config, logger } = options;
+  const { clock, events, metrics } = observers;
+  const upstreamEvents = new UpstreamEvents(logger, events, [metrics]);
+  const upstreamDeps = { clock, rotations: new BucketRotations(), listener: upstreamEvents };
+  const { upstreams } = buildUpstreams(config, upstreamDeps);
+  const runtime = new Runtime({
+    config,
+    configHash: options.configHash,
+    upstreams,
+    overrides: saved.overrides,
+    events,
+    logger,
+    clock,
+    hooks: {
+      snapshotSwapped(snapshot) {
+        metrics.syncSnapshot(snapshot);
+      },
+      overridesChanged(overrides) {
+        stateKeeper.setOverrides(overrides);
+      },
+    },
+  });
+  const healthChecker = new HealthChecker({
+    upstreams,
+    logger,
+    clock,
+    listener: upstreamEvents,
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
+  return { upstreamDeps, runtime, healthChecker };
+}
+
+function buildControl(
+  options: SwitchyardOptions,
+  observers: Observers,
+  data: DataPlane,
+  applyToListeners: (next: Config) => void,
+): ControlPlane {
+  const { metrics, windowStats } = observers;
+  return new ControlPlane({
+    configFile: options.configFile ?? "(none)",
+    config: options.config,
+    configHash: options.configHash,
+    runtime: data.runtime,
+    upstreamDeps: data.upstreamDeps,
+    healthChecker: data.healthChecker,
+    events: observers.events,
+    logger: options.logger,
+    clock: observers.clock,
+    ...(options.env === undefined ? {} : { env: options.env }),
+    hooks: {
+      reloadFinished(result) {
+        metrics.configReloaded(result);
+      },
+      configApplied(next) {
+        windowStats.resize(statsWindowMs(next));
+        windowStats.retainOnly(new Set(next.routes.map((route) => route.name)));
+        applyToListeners(next);
+      },
+    },
+  });
+}
+
+function buildProxyListener(
+  options: SwitchyardOptions,
+  observers: Observers,
+  runtime: Runtime,
+): { proxy: HttpListener; upgrades: UpgradeHandler } {
+  const { config, logger } = options;
+  const { clock, metrics } = observers;
+  const handlerOptions = {
+    runtime,
+    recorder: observers.recorder,
+    logger,
+    ...(options.random === undefined ? {} : { random: options.random }),
+  };
+  const upgrades = new UpgradeHandler(handlerOptions);
+  const server = createProxyServer(config.server, new ProxyHandler(handlerOptions), upgrades);
+  // server.maxConnections follows reloads, live (applyServerSettings).
+  const limit = new ConnectionLimit(server, {
+    listener: "proxy",
+    maxConnections: config.server.maxConnections,
+    logger,
+    clock,
+    onRefused: () => {
+      metrics.connections.refused();
+    },
+  });
+  metrics.connections.countConnectionsOf(server);
+  const { host, port } = config.listen.proxy;
+  const proxy = new HttpListener({
+    name: "proxy listener",
+    server,
+    host,
+    port,
+    key: "listen.proxy",
+    tunnels: upgrades,
+    limit,
+  });
+  return { proxy, upgrades };
+}
+
+function buildAdminListener(
+  options: SwitchyardOptions,
+  observers: Observers,
+  control: ControlPlane,
+): AdminListener {
+  const { config, logger } = options;
+  const server = new AdminServer({
+    control,
+    adminConfig: config.admin,
+    metrics: observers.metrics,
+    logger,
+  });
+  const limit = new ConnectionLimit(server.server, {
+    listener: "admin",
+    maxConnections: ADMIN_MAX_CONNECTIONS,
+    logger,
+    clock: observers.clock,
+  });
+  return { server, limit };
+}
+
+function buildWatcher(
+  options: SwitchyardOptions,
+  clock: Clock,
+  control: ControlPlane,
+): ConfigWatcher | undefined {
+  if (options.configFile === undefined || options.isWatchingConfig === false) return undefined;
+  return new ConfigWatcher({
+    file: options.configFile,
+    initialHash: options.configHash,
+    logger: options.logger,
+    clock,
+    onChange: async () => {
+      await control.reload("watch");
+    },
+  });
+}
+
+/** The proxy listener's reloadable settings: Node reads them at each connection or request. */
+function applyServerSettings(proxy: HttpListener, next: Config): void {
+  const { server } = proxy;
+  server.headersTimeout = next.server.headersTimeout;
+  server.requestTimeout = next.server.requestTimeout;
+  server.keepAliveTimeout = next.server.keepAliveTimeout;
+  // Node reads maxConnections at each accept.
+  proxy.limit.setMaxConnections(next.server.maxConnections);
+}
+
+/** The longest window any rollout reads; a floor keeps a minute of history for status. */
+function statsWindowMs(config: Config): number {
+  return Math.max(60_000, longestRolloutWindowMs(config));
+}

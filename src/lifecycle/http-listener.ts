@@ -1,0 +1,77 @@
+/**
+ * An HTTP listener (the proxy's) as a lifecycle component that takes part in the drain. Its
+ * stop closes every connection at once; a drain closes it gently first, and the stop that
+ * follows only ends what the drain left.
+ */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ConnectionLimit } from "../net/connection-limit.ts";
+import type { Component } from "./component.ts";
+import type { DrainableListener } from "./drain.ts";
+import { listen } from "./listen.ts";
+
+export interface HttpListenerOptions {
+  readonly name: string;
+  readonly server: Server;
+  readonly host: string;
+  readonly port: number;
+  /** The config key of the address, named when it cannot be listened on. */
+  readonly key: string;
+  /** Upgraded sockets (tunnels): server.close() and closeAllConnections() do not end them. */
+  readonly tunnels: { closeAll(): void };
+  readonly limit: ConnectionLimit;
+}
+
+export class HttpListener implements Component, DrainableListener {
+  readonly name: string;
+  readonly server: Server;
+  /** Follows reloads of server.maxConnections. */
+  readonly limit: ConnectionLimit;
+  readonly #options: HttpListenerOptions;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: HttpListenerOptions) {
+    this.name = options.name;
+    this.server = options.server;
+    this.limit = options.limit;
+    this.#options = options;
+  }
+
+  /** The port listened on (the OS's choice for port 0); 0 before the start. */
+  get port(): number {
+    const address = this.server.address() as AddressInfo | null;
+    return address?.port ?? 0;
+  }
+
+  start(): Promise<void> {
+    const { host, port, key } = this.#options;
+    return listen(this.server, host, port, key);
+  }
+
+  async stop(): Promise<void> {
+    const closed = this.stopAccepting();
+    this.closeAll();
+    await closed;
+    this.limit.stop();
+  }
+
+  stopAccepting(): Promise<void> {
+    this.#closed ??= new Promise((resolve) => {
+      // Called back once every connection has ended.
+      this.server.close(() => {
+        resolve();
+      });
+    });
+    return this.#closed;
+  }
+
+  closeIdle(): void {
+    this.server.closeIdleConnections();
+    this.#options.tunnels.closeAll();
+  }
+
+  closeAll(): void {
+    this.server.closeAllConnections();
+    this.#options.tunnels.closeAll();
+  }
+}
