@@ -208,11 +208,11 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     options.configFile !== undefined && options.isWatchingConfig !== false
       ? new ConfigWatcher({
           file: options.configFile,
-          initialHash: options.configHash,
           logger,
           clock,
-          onChange: async () => {
-            await control.reload("watch");
+          // The content the watcher read is the content loaded: the file is read once.
+          onContent: async (content) => {
+            await control.reload("watch", content);
           },
         })
       : undefined;
