@@ -286,11 +286,11 @@ function buildWatcher(
   if (options.configFile === undefined || options.isWatchingConfig === false) return undefined;
   return new ConfigWatcher({
     file: options.configFile,
-    initialHash: options.configHash,
     logger: options.logger,
     clock,
-    onChange: async () => {
-      await control.reload("watch");
+    // The content the watcher read is the content loaded: the file is read once.
+    onContent: async (content) => {
+      await control.reload("watch", content);
     },
   });
 }

@@ -1,5 +1,6 @@
 /** `switchyard status`: routes, splits, upstream health, breakers and rollouts (SPEC section 1). */
 import type {
+  ConfigStatus,
   RolloutStatus,
   RouteStatus,
   StatusView,
@@ -118,6 +119,8 @@ export function formatStatus(view: StatusView): string[] {
     config.lastError === null
       ? "none"
       : `${config.lastError.message} (line ${config.lastError.line}, column ${config.lastError.column})`;
+  // A server older than restartRequired does not send it.
+  const restartRequired = (config as Partial<ConfigStatus>).restartRequired ?? [];
   const readiness = [
     view.ready ? "ready" : "not ready",
     ...(view.draining ? ["draining"] : []),
@@ -135,6 +138,9 @@ export function formatStatus(view: StatusView): string[] {
       ["hash", config.hash.slice(0, 12)],
       ["loaded at", config.loadedAt],
       ["last error", lastError],
+      ...(restartRequired.length === 0
+        ? []
+        : [["restart required", restartRequired.join(", ")] as const]),
       ["state", readiness],
     ]),
   ];

@@ -35,6 +35,25 @@ export type LoadResult =
       readonly hash?: string;
     };
 
+/** A config file's content as read: its text and the sha256 of its bytes. */
+export interface ConfigContent {
+  /** sha256 hex of the file's bytes, a leading BOM included. */
+  readonly hash: string;
+  /** The bytes as UTF-8 (a leading BOM removed), or null when they are not valid UTF-8. */
+  readonly text: string | null;
+}
+
+/** The one definition of a config file's content and hash (the loader and the watcher agree). */
+export function configContentOf(bytes: Uint8Array): ConfigContent {
+  let text: string | null;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    text = null;
+  }
+  return { hash: sha256(bytes), text };
+}
+
 /** Reads and loads a config file; a file that cannot be read is one problem at 0:0. */
 export async function loadConfigFile(
   path: string,
@@ -46,14 +65,20 @@ export async function loadConfigFile(
   } catch (error) {
     return fileProblem(path, `cannot read the file: ${describeReadError(error)}`);
   }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return fileProblem(path, "the file is not valid UTF-8 text");
-  }
-  const hash = sha256(bytes);
-  const result = loadFromText(text, path, env, hash);
+  return loadConfigContent(configContentOf(bytes), path, env);
+}
+
+/** Loads content already read from `file` (by the watcher): the same result as reading it. */
+export function loadConfigContent(
+  content: ConfigContent,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): LoadResult {
+  const { hash, text } = content;
+  const result =
+    text === null
+      ? fileProblem(file, "the file is not valid UTF-8 text")
+      : loadFromText(text, file, env, hash);
   return result.ok ? result : { ...result, hash };
 }
 

@@ -1,6 +1,6 @@
 /**
- * Watches the config file for content changes (SPEC section 6) and reports each new content
- * once: directory watch -> filter -> debounce -> read -> sha256 -> compare with the last seen.
+ * Watches the config file (SPEC section 6) and hands over its content after each burst of
+ * changes: directory watch -> filter -> debounce -> read -> sha256 -> onContent.
  *
  * Choices, and why:
  * - The DIRECTORY is watched, not the file. Editors save by writing a temp file and renaming
@@ -18,31 +18,29 @@
  * - Native events (inotify) by default. `usePolling` (or chokidar's CHOKIDAR_USEPOLLING) is for
  *   filesystems where they do not arrive: NFS, some container bind mounts. Polling compares
  *   size and mtime, so it costs CPU and can miss a same-size rewrite within one mtime tick.
- * - The content hash, not the event, decides: a touch or a same-bytes save never reloads.
+ * - The watcher keeps no memory of content: every read is handed over with its hash, and the
+ *   receiver (the control plane) knows what it loaded last, by this watcher, SIGHUP or the
+ *   admin API alike. So "seen this content" lives in one place, and a touch, a same-bytes save
+ *   or the content a manual reload already loaded reloads nothing.
  */
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { watch, type FSWatcher } from "chokidar";
 import type { Logger } from "../log/logger.ts";
 import { SYSTEM_CLOCK, type Clock, type TimerHandle } from "../time/clock.ts";
+import { configContentOf, type ConfigContent } from "./load.ts";
 
 /** The ConfigMap entry whose swap publishes a new version of every file in the volume. */
 const CONFIG_MAP_DATA = "..data";
 
-export interface ConfigFileChange {
-  /** sha256 hex of the file's bytes: the same value loadConfigFile reports as `hash`. */
-  hash: string;
-  /** The content as UTF-8 (a leading BOM removed), or null when it is not valid UTF-8. */
-  text: string | null;
-}
-
 export interface ConfigWatcherOptions {
   file: string;
-  /** Hash of the content already loaded; null when none was. */
-  initialHash: string | null;
-  /** Called once per new content; calls never overlap (a returned promise is awaited). */
-  onChange: (change: ConfigFileChange) => void | Promise<void>;
+  /**
+   * Called with the content after each burst of events, and once when the watch starts (the
+   * file may have changed since it was loaded); calls never overlap (a returned promise is
+   * awaited). Whether the content is new is for the receiver to decide.
+   */
+  onContent: (content: ConfigContent) => void | Promise<void>;
   logger: Logger;
   /** Quiet time after the last event before the file is read. Default 200. */
   debounceMs?: number;
@@ -61,7 +59,6 @@ export class ConfigWatcher {
   private readonly options: ConfigWatcherOptions;
   private readonly logger: Logger;
   private readonly debouncer: ChangeDebouncer;
-  private lastSeenHash: string | null;
   private watcher: FSWatcher | undefined;
   private isClosed = false;
   private isChecking = false;
@@ -74,7 +71,6 @@ export class ConfigWatcher {
     this.dir = dirname(this.file);
     this.name = basename(this.file);
     this.logger = options.logger.child({ component: "config-watcher" });
-    this.lastSeenHash = options.initialHash;
     this.debouncer = new ChangeDebouncer({
       clock: options.clock ?? SYSTEM_CLOCK,
       debounceMs: options.debounceMs ?? 200,
@@ -116,14 +112,9 @@ export class ConfigWatcher {
     this.debouncer.poke();
   }
 
-  /** The control plane loaded this content by other means (SIGHUP, admin API). */
-  markSeen(hash: string): void {
-    this.lastSeenHash = hash;
-  }
-
   /**
-   * Stops watching; it cannot be restarted. Waits for a change being reported, so onChange is
-   * never running after this resolves (so do not await close() from inside onChange).
+   * Stops watching; it cannot be restarted. Waits for content being handed over, so onContent
+   * is never running after this resolves (so do not await close() from inside onContent).
    */
   async close(): Promise<void> {
     if (this.isClosed) return;
@@ -173,28 +164,14 @@ export class ConfigWatcher {
       this.logger[level]({ err: error, file: this.file }, "cannot read the config file");
       return;
     }
-    const hash = createHash("sha256").update(bytes).digest("hex");
     if (this.isClosed) return;
-    if (hash === this.lastSeenHash) {
-      // So that "why did my save not reload?" has an answer in a debug log.
-      this.logger.debug({ file: this.file, hash }, "config file unchanged");
-      return;
-    }
-    this.lastSeenHash = hash;
-    this.logger.info({ file: this.file, hash }, "config file content changed");
+    const content = configContentOf(bytes);
+    this.logger.debug({ file: this.file, hash: content.hash }, "config file read");
     try {
-      await this.options.onChange({ hash, text: decodeUtf8(bytes) });
+      await this.options.onContent(content);
     } catch (error) {
-      this.logger.error({ err: error, file: this.file }, "config change handler failed");
+      this.logger.error({ err: error, file: this.file }, "config content handler failed");
     }
-  }
-}
-
-function decodeUtf8(bytes: Uint8Array): string | null {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return null;
   }
 }
 

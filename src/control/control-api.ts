@@ -52,6 +52,12 @@ export interface ConfigStatus {
   /** ISO 8601. */
   loadedAt: string;
   lastError: ConfigError | null;
+  /**
+   * Keys read only at startup (listen.*, state.file, server.maxHeaderSize, ...) whose value in
+   * the config in force differs from the one the process started with: they take effect on
+   * restart. Empty when none; a key leaves the list when the file has its startup value again.
+   */
+  restartRequired: string[];
 }
 
 export interface StatusView {
@@ -87,6 +93,8 @@ export interface ReloadOutcome {
   changed: boolean;
   hash: string;
   error: ConfigError | null;
+  /** As in status: the startup-only keys that take effect on restart. */
+  restartRequired: string[];
 }
 
 /** Who asked: the admin token's name, or "file" / "signal" / "watch" for the control plane itself. */

@@ -5,8 +5,15 @@
  * config error for status, and reports every change to the event log, the logs and its hooks
  * (metrics, state file).
  */
-import { loadConfigFile, formatProblem } from "../config/load.ts";
+import {
+  formatProblem,
+  loadConfigContent,
+  loadConfigFile,
+  type ConfigContent,
+  type LoadResult,
+} from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
+import { restartRequiredKeys } from "../config/static-keys.ts";
 import type { EventLog, LoggedEvent } from "../events/event-log.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/runtime.ts";
@@ -53,6 +60,7 @@ export interface ControlPlaneHooks {
 
 export interface ControlPlaneOptions {
   configFile: string;
+  /** The config the process started with: keys read only at startup keep its values. */
   config: Config;
   configHash: string;
   runtime: Runtime;
@@ -74,8 +82,12 @@ export class ControlPlane implements ControlApi {
   private loadedAtMs: number;
   private lastError: ConfigError | null = null;
   private reloadChain: Promise<unknown> = Promise.resolve();
-  /** The content last refused: the watcher seeing the same bytes again is not a new failure. */
-  private refusedHash: string | undefined;
+  /**
+   * The hash of the content the last reload loaded (applied, unchanged or refused; undefined
+   * when the file could not be read): the one memory of content seen. The watcher hands over
+   * every read, and content equal to this is a no-op save or one a manual reload handled.
+   */
+  private handledHash: string | undefined;
   rollouts: RolloutView | undefined;
 
   constructor(options: ControlPlaneOptions) {
@@ -85,6 +97,7 @@ export class ControlPlane implements ControlApi {
     this.eventLog = options.events;
     this.hooks = options.hooks ?? {};
     this.loadedAtMs = options.clock.wallNow();
+    this.handledHash = options.configHash;
   }
 
   get config(): Config {
@@ -93,55 +106,75 @@ export class ControlPlane implements ControlApi {
 
   // ---- reload ------------------------------------------------------------------------------
 
-  /** Reloads the config file; reloads run one at a time. */
-  reload(actor: Actor): Promise<ReloadOutcome> {
-    const next = this.reloadChain.then(() => this.reloadNow(actor));
+  /**
+   * Reloads the config; reloads run one at a time. Without `content` the file is read (admin
+   * API, SIGHUP) and always loaded. With it (the watcher's read), content equal to what the
+   * last reload loaded is skipped: the check runs in turn with the other reloads, so a manual
+   * reload and the watcher reading the same save load it once.
+   */
+  reload(actor: Actor, content?: ConfigContent): Promise<ReloadOutcome> {
+    const next = this.reloadChain.then(() => this.reloadNow(actor, content));
     this.reloadChain = next.catch(() => undefined);
     return next;
   }
 
-  private async reloadNow(actor: Actor): Promise<ReloadOutcome> {
+  private async reloadNow(actor: Actor, content?: ConfigContent): Promise<ReloadOutcome> {
     const file = this.options.configFile;
-    const loaded = await loadConfigFile(file, this.options.env ?? process.env);
-    const current = this.runtime.current;
-    if (!loaded.ok) {
-      if (actor === "watch" && loaded.hash !== undefined && loaded.hash === this.refusedHash) {
-        return { applied: false, changed: false, hash: current.configHash, error: this.lastError };
+    const env = this.options.env ?? process.env;
+    if (content !== undefined) {
+      if (content.hash === this.handledHash) {
+        // So that "why did my save not reload?" has an answer in a debug log.
+        this.logger.debug({ file, hash: content.hash }, "config file unchanged");
+        return this.outcome(this.lastError === null, false);
       }
-      this.refusedHash = loaded.hash;
-      const problems = loaded.problems.map(formatProblem);
-      const first = loaded.problems[0];
-      this.lastError = {
-        message: first === undefined ? "invalid config" : `${first.path}: ${first.message}`,
-        line: first?.line ?? 0,
-        column: first?.column ?? 0,
-        problems,
-      };
-      this.logger.error(
-        { file, actor, problems },
-        "config reload refused: the running config stays in force",
-      );
-      this.eventLog.append("config.reloadFailed", { actor, file, problems });
-      this.hooks.reloadFinished?.("failure");
-      return { applied: false, changed: true, hash: current.configHash, error: this.lastError };
+      this.logger.info({ file, hash: content.hash }, "config file content changed");
     }
-    this.refusedHash = undefined;
-    if (loaded.hash === current.configHash) {
+    const loaded =
+      content === undefined
+        ? await loadConfigFile(file, env)
+        : loadConfigContent(content, file, env);
+    this.handledHash = loaded.hash;
+    if (!loaded.ok) return this.refuse(loaded, actor);
+    if (loaded.hash === this.runtime.current.configHash) {
       this.lastError = null;
-      return { applied: true, changed: false, hash: loaded.hash, error: null };
+      return this.outcome(true, false);
     }
     await this.apply(loaded.config, loaded.hash, actor);
-    return { applied: true, changed: true, hash: loaded.hash, error: null };
+    return this.outcome(true, true);
+  }
+
+  private refuse(loaded: LoadResult & { ok: false }, actor: Actor): ReloadOutcome {
+    const file = this.options.configFile;
+    const problems = loaded.problems.map(formatProblem);
+    const first = loaded.problems[0];
+    this.lastError = {
+      message: first === undefined ? "invalid config" : `${first.path}: ${first.message}`,
+      line: first?.line ?? 0,
+      column: first?.column ?? 0,
+      problems,
+    };
+    this.logger.error(
+      { file, actor, problems },
+      "config reload refused: the running config stays in force",
+    );
+    this.eventLog.append("config.reloadFailed", { actor, file, problems });
+    this.hooks.reloadFinished?.("failure");
+    return this.outcome(false, true);
+  }
+
+  /** What a reload answers: the config in force after it, and its last error. */
+  private outcome(isApplied: boolean, isChanged: boolean): ReloadOutcome {
+    return {
+      applied: isApplied,
+      changed: isChanged,
+      hash: this.runtime.current.configHash,
+      error: this.lastError,
+      restartRequired: this.restartRequired(),
+    };
   }
 
   private async apply(config: Config, hash: string, actor: Actor): Promise<void> {
     const previous = this.runtime.current;
-    if (!sameListen(previous.config, config)) {
-      this.logger.warn(
-        { actor, running: previous.config.listen, file: config.listen },
-        "listen addresses change only on restart; the running listeners stay",
-      );
-    }
     const built = buildUpstreams(config, this.options.upstreamDeps, previous.upstreams);
     // New endpoints are checked before they get traffic: the checker marks them first.
     this.options.healthChecker.update(built.upstreams);
@@ -151,11 +184,24 @@ export class ControlPlane implements ControlApi {
     });
     this.loadedAtMs = this.options.clock.wallNow();
     this.lastError = null;
-    this.logger.info({ actor, hash, file: this.options.configFile }, "config reloaded");
-    this.eventLog.append("config.reloaded", { actor, hash, file: this.options.configFile });
+    const file = this.options.configFile;
+    const restartRequired = this.restartRequired();
+    this.logger.info({ actor, hash, file }, "config reloaded");
+    if (restartRequired.length > 0) {
+      this.logger.warn(
+        { actor, hash, file, restartRequired },
+        `config keys read only at startup changed and take effect on restart: ${restartRequired.join(", ")}; the rest of the config is in force`,
+      );
+    }
+    this.eventLog.append("config.reloaded", { actor, hash, file, restartRequired });
     this.hooks.reloadFinished?.("success");
     this.hooks.configApplied?.(config);
     await this.rollouts?.configApplied(config);
+  }
+
+  /** Startup-only keys whose value in the config in force differs from the one started with. */
+  private restartRequired(): string[] {
+    return restartRequiredKeys(this.options.config, this.runtime.current.config);
   }
 
   // ---- weights -----------------------------------------------------------------------------
@@ -255,6 +301,7 @@ export class ControlPlane implements ControlApi {
         hash: snapshot.configHash,
         loadedAt: new Date(this.loadedAtMs).toISOString(),
         lastError: this.lastError,
+        restartRequired: this.restartRequired(),
       },
       ready: this.isReady(),
       draining: this.isDraining(),
@@ -299,10 +346,4 @@ function refusal(
   message: string,
 ): { ok: false; error: { status: 400 | 404 | 409; code: string; message: string } } {
   return { ok: false, error: { status, code, message } };
-}
-
-function sameListen(a: Config, b: Config): boolean {
-  const same = (x: Config["listen"]["proxy"], y: Config["listen"]["proxy"]): boolean =>
-    x.host === y.host && x.port === y.port;
-  return same(a.listen.proxy, b.listen.proxy) && same(a.listen.admin, b.listen.admin);
 }

@@ -14,6 +14,7 @@ export function createProxyServer(
     requestTimeout: serverConfig.requestTimeout,
     headersTimeout: serverConfig.headersTimeout,
     keepAliveTimeout: serverConfig.keepAliveTimeout,
+    // Read only here, once: a reload lists a change of it (config/static-keys.ts).
     maxHeaderSize: serverConfig.maxHeaderSize,
     // Node enforces headersTimeout/requestTimeout only at this interval (30 s by default).
     connectionsCheckingInterval: Math.min(1000, serverConfig.headersTimeout),

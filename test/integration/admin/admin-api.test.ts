@@ -282,6 +282,7 @@ describe("reload", () => {
       changed: true,
       hash: "refused",
       error: { message: "routes.0.split: sums to 90, not 100", line: 12, column: 5, problems },
+      restartRequired: [],
     };
     running = await startAdmin({}, control);
     const answer = await httpRequest(`${running.url}/api/v1/reload`, {

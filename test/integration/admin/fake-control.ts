@@ -87,8 +87,16 @@ export class FakeControl implements ControlApi {
   configHash = "3f2a9c1d5e7b8a0c4d6e8f1a2b3c4d5e";
   isReadyNow = true;
   isDrainingNow = false;
-  /** What the next reload answers. */
-  nextReload: ReloadOutcome = { applied: true, changed: true, hash: "newhash0001", error: null };
+  /** Startup-only keys the file changed (status `config.restartRequired`). */
+  restartRequired: string[] = [];
+  /** What the next reload answers; status then shows its hash and restartRequired. */
+  nextReload: ReloadOutcome = {
+    applied: true,
+    changed: true,
+    hash: "newhash0001",
+    error: null,
+    restartRequired: [],
+  };
   effective: unknown = {
     admin: { tokens: [{ name: "ops", scope: "write", token: "<redacted>" }] },
   };
@@ -111,6 +119,7 @@ export class FakeControl implements ControlApi {
         hash: this.configHash,
         loadedAt: "2025-01-02T03:04:05.000Z",
         lastError: null,
+        restartRequired: [...this.restartRequired],
       },
       ready: this.isReadyNow,
       draining: this.isDrainingNow,
@@ -166,6 +175,7 @@ export class FakeControl implements ControlApi {
   reload(actor: Actor): Promise<ReloadOutcome> {
     this.calls.push({ method: "reload", actor });
     if (this.nextReload.applied) this.configHash = this.nextReload.hash;
+    this.restartRequired = [...this.nextReload.restartRequired];
     return Promise.resolve(this.nextReload);
   }
 

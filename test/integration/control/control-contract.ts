@@ -72,6 +72,14 @@ export function runControlContract(name: string, factory: ControlFactory): void 
         expect(upstreams.map((upstream) => upstream.name).sort()).toEqual(["canary", "stable"]);
       }));
 
+    it("shows the config in force, with no keys waiting for a restart", () =>
+      withControl("progressing", (control) => {
+        const { config } = control.status();
+        expect(config.lastError).toBeNull();
+        expect(config.restartRequired).toEqual([]);
+        expect(config.hash).toMatch(/^[0-9a-f]+$/);
+      }));
+
     it("sets a split, answers before and after, and records the change as an event", () =>
       withControl("progressing", async (control) => {
         const since = lastEventId(control);

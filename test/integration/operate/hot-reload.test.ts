@@ -269,6 +269,7 @@ describe("reload on request", () => {
       changed: true,
       hash: sha256(next),
       error: null,
+      restartRequired: [],
     });
     expect(await answeredBy(switchyard)).toEqual({ canary: PROBES });
     expect((await getStatus(switchyard.adminUrl)).config.hash).toBe(sha256(next));

@@ -19,6 +19,7 @@ const VIEW: StatusView = {
     hash: "0123456789abcdef0123",
     loadedAt: "2025-01-01T00:00:00.000Z",
     lastError: { message: "bad split", line: 3, column: 7, problems: [] },
+    restartRequired: [],
   },
   ready: false,
   draining: true,
@@ -40,6 +41,31 @@ describe("formatStatus", () => {
       "last error  bad split (line 3, column 7)",
       "state       not ready, draining",
     ]);
+  });
+
+  it("names the keys that take effect on restart, when there are some", () => {
+    const view: StatusView = {
+      ...VIEW,
+      config: {
+        ...VIEW.config,
+        lastError: null,
+        restartRequired: ["listen.proxy.port", "server.maxHeaderSize"],
+      },
+    };
+    expect(formatStatus(view).slice(-6)).toEqual([
+      "config            /etc/switchyard.yaml",
+      "hash              0123456789ab",
+      "loaded at         2025-01-01T00:00:00.000Z",
+      "last error        none",
+      "restart required  listen.proxy.port, server.maxHeaderSize",
+      "state             not ready, draining",
+    ]);
+  });
+
+  it("reads an answer without restartRequired (an older server) as none", () => {
+    const { restartRequired: _none, ...olderConfig } = VIEW.config;
+    const older = { ...VIEW, config: olderConfig } as StatusView;
+    expect(formatStatus(older)).toEqual(formatStatus(VIEW));
   });
 });
 

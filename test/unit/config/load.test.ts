@@ -3,7 +3,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfigFile, loadConfigText } from "../../../src/config/load.ts";
+import {
+  configContentOf,
+  loadConfigContent,
+  loadConfigFile,
+  loadConfigText,
+} from "../../../src/config/load.ts";
 import type { ConfigProblem } from "../../../src/config/load.ts";
 import {
   configFixture,
@@ -700,9 +705,12 @@ describe("loadConfigFile", () => {
     const dir = await mkdtemp(join(tmpdir(), "switchyard-config-"));
     try {
       const latin1 = join(dir, "latin1.yaml");
-      await writeFile(latin1, Buffer.from([0x61, 0x3a, 0x20, 0xe9, 0x0a]));
+      const latin1Bytes = Buffer.from([0x61, 0x3a, 0x20, 0xe9, 0x0a]);
+      await writeFile(latin1, latin1Bytes);
       expect(await loadConfigFile(latin1, {})).toEqual({
         ok: false,
+        // The refused content's hash: a watcher seeing the same bytes again is no new failure.
+        hash: createHash("sha256").update(latin1Bytes).digest("hex"),
         problems: [
           {
             file: latin1,
@@ -723,6 +731,29 @@ describe("loadConfigFile", () => {
         ok: true,
         hash: createHash("sha256").update(bytes).digest("hex"),
       });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("gives the same result for content already read as for reading the file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "switchyard-config-"));
+    try {
+      const cases = [
+        Buffer.concat([
+          Buffer.from([0xef, 0xbb, 0xbf]),
+          await readFile(configFixture("minimal.yaml")),
+        ]),
+        Buffer.from("upstreams: {\n"),
+        Buffer.from([0x61, 0x3a, 0x20, 0xe9, 0x0a]),
+      ];
+      for (const [index, bytes] of cases.entries()) {
+        const file = join(dir, `${String(index)}.yaml`);
+        await writeFile(file, bytes);
+        expect(loadConfigContent(configContentOf(bytes), file, {})).toEqual(
+          await loadConfigFile(file, {}),
+        );
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import type { Config } from "../../../src/config/schema.ts";
+import { configFieldsSchema } from "../../../src/config/schema.ts";
+import { knownKeysAt } from "../../../src/config/schema-keys.ts";
+import { restartRequiredKeys, STARTUP_ONLY_KEYS } from "../../../src/config/static-keys.ts";
+import { loadValidConfig, yamlLines } from "../../support/config-fixtures.ts";
+
+/** A config with `extra` lines after its upstreams and routes. */
+function configWith(...extra: string[]): Config {
+  return loadValidConfig(
+    yamlLines(
+      "upstreams:",
+      "  stable: { endpoints: [http://127.0.0.1:9001] }",
+      "  canary: { endpoints: [http://127.0.0.1:9002] }",
+      "routes:",
+      "  - { name: web, split: { stable: 100 } }",
+      ...extra,
+    ),
+  );
+}
+
+/** `config` with top-level keys the schema does not have yet (workers, fleet). */
+function withFuture(config: Config, fields: Record<string, unknown>): Config {
+  return { ...config, ...fields };
+}
+
+const LISTEN = "listen: { proxy: 127.0.0.1:8080, admin: 127.0.0.1:9901 }";
+const STATE = "state: { file: state.json }";
+const SERVER = "server: { maxHeaderSize: 16384 }";
+const BASE = [LISTEN, STATE, SERVER];
+
+describe("restartRequiredKeys", () => {
+  it.each<[string, string[], string[]]>([
+    ["nothing", BASE, []],
+    [
+      "nothing for keys that follow reloads",
+      [
+        LISTEN,
+        STATE,
+        "server: { maxHeaderSize: 16384, headersTimeout: 3s, maxConnections: 5 }",
+        "admin: { publicMetrics: false }",
+        "forwarded: { trust: true }",
+      ],
+      [],
+    ],
+    [
+      "the proxy's port",
+      ["listen: { proxy: 127.0.0.1:8081, admin: 127.0.0.1:9901 }", STATE, SERVER],
+      ["listen.proxy.port"],
+    ],
+    [
+      "the admin host and the proxy host",
+      ["listen: { proxy: 0.0.0.0:8080, admin: '[::1]:9901' }", STATE, SERVER],
+      ["listen.admin.host", "listen.proxy.host"],
+    ],
+    ["the state file", [LISTEN, "state: { file: other.json }", SERVER], ["state.file"]],
+    ["a state file removed", [LISTEN, SERVER], ["state.file"]],
+    [
+      "maxHeaderSize, not a live server key beside it",
+      [LISTEN, STATE, "server: { maxHeaderSize: 32768, drainDelay: 1s }"],
+      ["server.maxHeaderSize"],
+    ],
+    [
+      "nothing for an address left out whose default is the same",
+      ["listen: { proxy: 127.0.0.1:8080 }", STATE, SERVER],
+      [],
+    ],
+  ])("lists %s", (_case, nextLines, expected) => {
+    expect(restartRequiredKeys(configWith(...BASE), configWith(...nextLines))).toEqual(expected);
+  });
+
+  it("lists every differing key at once, sorted", () => {
+    const running = configWith(...BASE);
+    const next = configWith(
+      "listen: { proxy: 127.0.0.1:8081, admin: 127.0.0.2:9902 }",
+      "server: { maxHeaderSize: 8192 }",
+    );
+    expect(restartRequiredKeys(running, next)).toEqual([
+      "listen.admin.host",
+      "listen.admin.port",
+      "listen.proxy.port",
+      "server.maxHeaderSize",
+      "state.file",
+    ]);
+  });
+
+  it("compares keys the schema does not have yet, below them or whole", () => {
+    const base = configWith(...BASE);
+    const fleet = { redis: { url: "redis://127.0.0.1:6379" }, replicas: ["a", "b"] };
+    const running = withFuture(base, { workers: 2, fleet });
+    expect(restartRequiredKeys(running, withFuture(base, { workers: 2, fleet }))).toEqual([]);
+    expect(
+      restartRequiredKeys(
+        running,
+        withFuture(base, {
+          workers: 4,
+          fleet: { redis: { url: "redis://127.0.0.1:6380" }, replicas: ["a"] },
+        }),
+      ),
+    ).toEqual(["fleet.redis.url", "fleet.replicas", "workers"]);
+    expect(restartRequiredKeys(running, base)).toEqual([
+      "fleet.redis.url",
+      "fleet.replicas",
+      "workers",
+    ]);
+    expect(restartRequiredKeys(running, withFuture(base, { workers: 2, fleet: true }))).toEqual([
+      "fleet",
+    ]);
+  });
+});
+
+describe("STARTUP_ONLY_KEYS", () => {
+  it("names keys of the schema, except those it does not have yet", () => {
+    const notYetInSchema = new Set(["workers", "fleet"]);
+    for (const key of STARTUP_ONLY_KEYS.filter((k) => !notYetInSchema.has(k))) {
+      const path = key.split(".");
+      const name = path.pop() ?? "";
+      expect(knownKeysAt(configFieldsSchema, path), key).toContain(name);
+    }
+    for (const key of notYetInSchema) {
+      expect(STARTUP_ONLY_KEYS).toContain(key);
+    }
+  });
+});
