@@ -4,7 +4,7 @@
  * `serve` and the integration tests start it here.
  */
 import type { Server } from "node:http";
-import { checkAdminExposure } from "./admin/exposure.ts";
+import { checkAdminExposure } from "./config/admin-exposure.ts";
 import { buildParts, createStateKeeper, type Parts, type SavedState } from "./app-parts.ts";
 import type { Config } from "./config/schema.ts";
 import type { ConfigWatcher } from "./config/watch.ts";

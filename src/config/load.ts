@@ -145,6 +145,21 @@ function loadFromText(text: string, file: string, env: Env, hash: string): LoadR
   return { ok: true, config: deepFreeze(parsed.data), hash, text };
 }
 
+/**
+ * A problem found after loading (a rule that needs more than the file, like the admin listener
+ * actually in use), placed at `path` in the loaded text like every other problem.
+ */
+export function problemInText(
+  text: string,
+  file: string,
+  path: ConfigPath,
+  message: string,
+): ConfigProblem {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  return { file, ...positionOf(doc, lineCounter, path, "key"), path: formatPath(path), message };
+}
+
 function problemsResult(problems: readonly ConfigProblem[]): LoadResult {
   return { ok: false, problems: sortProblems(problems) };
 }

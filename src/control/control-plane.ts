@@ -5,10 +5,12 @@
  * config error for status, and reports every change to the event log, the logs and its hooks
  * (metrics, state file).
  */
+import { checkAdminExposure } from "../config/admin-exposure.ts";
 import {
   formatProblem,
   loadConfigContent,
   loadConfigFile,
+  problemInText,
   type ConfigContent,
   type LoadResult,
 } from "../config/load.ts";
@@ -129,10 +131,11 @@ export class ControlPlane implements ControlApi {
       }
       this.logger.info({ file, hash: content.hash }, "config file content changed");
     }
-    const loaded =
+    const loaded = this.refuseExposedAdmin(
       content === undefined
         ? await loadConfigFile(file, env)
-        : loadConfigContent(content, file, env);
+        : loadConfigContent(content, file, env),
+    );
     this.handledHash = loaded.hash;
     if (!loaded.ok) return this.refuse(loaded, actor);
     if (loaded.hash === this.runtime.current.configHash) {
@@ -141,6 +144,27 @@ export class ControlPlane implements ControlApi {
     }
     await this.apply(loaded.config, loaded.hash, actor);
     return this.outcome(true, true);
+  }
+
+  /**
+   * The admin listener keeps the address it started on (a startup key), so a reload may not
+   * drop its last write token while that address is reachable from other machines: that would
+   * open the admin API to the network.
+   */
+  private refuseExposedAdmin(loaded: LoadResult): LoadResult {
+    if (!loaded.ok) return loaded;
+    const exposure = checkAdminExposure(
+      this.options.config.listen.admin,
+      loaded.config.admin.tokens,
+    );
+    if (exposure === undefined) return loaded;
+    const file = this.options.configFile;
+    const message = `${exposure} (the admin listener keeps its startup address until a restart)`;
+    return {
+      ok: false,
+      hash: loaded.hash,
+      problems: [problemInText(loaded.text, file, ["admin", "tokens"], message)],
+    };
   }
 
   private refuse(loaded: LoadResult & { ok: false }, actor: Actor): ReloadOutcome {

@@ -10,7 +10,7 @@ import { join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
-import { isLoopbackHost } from "../../../src/admin/exposure.ts";
+import { isLoopbackHost } from "../../../src/config/admin-exposure.ts";
 import { formatProblem, loadConfigText } from "../../../src/config/load.ts";
 import type { Config } from "../../../src/config/schema.ts";
 import { runCli } from "../cli/child-process.ts";

@@ -1,10 +1,12 @@
 /**
- * The startup rule of the admin listener: on an address other machines can reach, a write
- * token is required, or anyone on the network could change the splits.
+ * The rule of the admin listener: on an address other machines can reach, a write token is
+ * required, or anyone on the network could change the splits. Checked at startup and on every
+ * reload (against the address actually listened on), so no reload can open the admin API.
  */
 import { BlockList, isIP } from "node:net";
-import type { ListenAddress } from "../config/schema.ts";
-import type { AdminToken } from "./auth.ts";
+import type { Config, ListenAddress } from "./schema.ts";
+
+type AdminToken = Config["admin"]["tokens"][number];
 
 const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");

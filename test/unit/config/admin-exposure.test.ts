@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AdminToken } from "../../../src/admin/auth.ts";
-import { checkAdminExposure, isLoopbackHost } from "../../../src/admin/exposure.ts";
+import { checkAdminExposure, isLoopbackHost } from "../../../src/config/admin-exposure.ts";
 
 const READ: AdminToken = { name: "dashboards", scope: "read", token: "read-token-0123456789" };
 const WRITE: AdminToken = { name: "ops", scope: "write", token: "write-token-0123456789" };
