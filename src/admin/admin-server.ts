@@ -4,11 +4,14 @@
  * hosts can change on reload.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import type { ControlApi } from "../control/control-api.ts";
+import { answerClientError, type ClientErrorStyle } from "../errors/client-error.ts";
+import { CODE } from "../errors/error-codes.ts";
 import type { Logger } from "../log/logger.ts";
 import { AllowedHosts } from "./admin-hosts.ts";
-import { errorAnswer, writeAnswer, type AdminAnswer } from "./answer.ts";
+import { errorAnswer, JSON_CONTENT_TYPE, writeAnswer, type AdminAnswer } from "./answer.ts";
 import { authorize, TokenMatcher, WWW_AUTHENTICATE, type AdminConfig } from "./auth.ts";
 import { hasBody, MAX_BODY_BYTES, readJsonBody } from "./body.ts";
 import { findContentTypeProblem } from "./content-type.ts";
@@ -134,7 +137,7 @@ export class AdminServer {
       outcome = await this.answer(req, res, isContinueExpected);
     } catch (error) {
       this.logger.error({ err: error, method: req.method, path: req.url }, "admin API call failed");
-      outcome = { answer: errorAnswer("SWITCHYARD_INTERNAL"), closeConnection: hasBody(req) };
+      outcome = { answer: errorAnswer(CODE.SWITCHYARD_INTERNAL), closeConnection: hasBody(req) };
     }
     writeAnswer(res, outcome.answer, {
       isHead: req.method === "HEAD",
@@ -167,13 +170,13 @@ export class AdminServer {
     if (match.kind === "notFound") {
       const message = `No admin API path ${url.pathname}.`;
       return {
-        answer: errorAnswer("SWITCHYARD_NOT_FOUND", { message }),
+        answer: errorAnswer(CODE.SWITCHYARD_NOT_FOUND, { message }),
         closeConnection: closeUnread,
       };
     }
     if (match.kind === "wrongMethod") {
       const allow = match.allow.join(", ");
-      const answer = errorAnswer("SWITCHYARD_METHOD_NOT_ALLOWED", {
+      const answer = errorAnswer(CODE.SWITCHYARD_METHOD_NOT_ALLOWED, {
         message: `${String(req.method)} is not allowed on ${url.pathname}; use ${allow}.`,
         headers: { allow },
       });
@@ -191,7 +194,7 @@ export class AdminServer {
     const isWrite = endpoint.method !== "GET";
     const typeProblem = findContentTypeProblem(isWrite, closeUnread, req.headers["content-type"]);
     if (typeProblem !== undefined) {
-      const answer = errorAnswer("SWITCHYARD_UNSUPPORTED_MEDIA_TYPE", { message: typeProblem });
+      const answer = errorAnswer(CODE.SWITCHYARD_UNSUPPORTED_MEDIA_TYPE, { message: typeProblem });
       return { answer, closeConnection: closeUnread, actor };
     }
     let body: unknown;
@@ -212,15 +215,15 @@ export class AdminServer {
     const refusal = findCrossSiteRefusal(crossSiteRequestOf(req), this.allowedHosts);
     if (refusal === undefined) return undefined;
     const answer = errorAnswer(refusal.code, { message: refusal.message });
-    const isMalformed = refusal.code === "SWITCHYARD_ADMIN_HOST_INVALID";
+    const isMalformed = refusal.code === CODE.SWITCHYARD_ADMIN_HOST_INVALID;
     return { answer, closeConnection: closeUnread || isMalformed };
   }
 }
 
 function refusal(decision: { status: 401 | 403; reason?: "missing" | "unknown" }): AdminAnswer {
-  if (decision.status === 403) return errorAnswer("SWITCHYARD_FORBIDDEN");
+  if (decision.status === 403) return errorAnswer(CODE.SWITCHYARD_FORBIDDEN);
   const isUnknown = decision.reason === "unknown";
-  return errorAnswer("SWITCHYARD_UNAUTHORIZED", {
+  return errorAnswer(CODE.SWITCHYARD_UNAUTHORIZED, {
     message: isUnknown
       ? "The bearer token is not known to this switchyard."
       : "A bearer token is required (Authorization: Bearer TOKEN).",
@@ -232,22 +235,12 @@ function refusal(decision: { status: 401 | 403; reason?: "missing" | "unknown" }
   });
 }
 
-/** Malformed requests get a JSON 400 (431 for oversized headers), then the socket closes. */
-function onClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const isTooLarge = error.code === "HPE_HEADER_OVERFLOW";
-  const status = isTooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request";
-  const body = JSON.stringify({
-    error: {
-      code: isTooLarge ? "SWITCHYARD_HEADERS_TOO_LARGE" : "SWITCHYARD_BAD_REQUEST",
-      message: isTooLarge ? "The request headers are too large." : "The request is malformed.",
-    },
-  });
-  socket.end(
-    `HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
+/** Malformed requests get the proxy's answers (400, 408, 431, 505) in the admin API's JSON. */
+const ADMIN_CLIENT_ERRORS: ClientErrorStyle = {
+  contentType: JSON_CONTENT_TYPE,
+  hasRequestId: false,
+};
+
+function onClientError(error: Error, socket: Duplex): void {
+  answerClientError(error, socket, ADMIN_CLIENT_ERRORS);
 }

@@ -1,7 +1,10 @@
 /** What an admin endpoint answers, and how it is written: JSON everywhere but /metrics. */
 import type { ServerResponse } from "node:http";
 import type { ControlError } from "../control/control-api.ts";
-import { ADMIN_ERRORS, type AdminErrorCode } from "./admin-errors.ts";
+import { CODE, ERROR_CODES, type ErrorCodeOf } from "../errors/error-codes.ts";
+
+/** The codes the admin API answers on its own account (control refusals pass through). */
+export type AdminErrorCode = ErrorCodeOf<"admin">;
 
 export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
@@ -40,21 +43,21 @@ export function errorAnswer(
     headers?: Readonly<Record<string, string>>;
   } = {},
 ): JsonAnswer {
-  const { status, message } = ADMIN_ERRORS[code];
+  const { status, message } = ERROR_CODES[code];
   const error = { code, message: options.message ?? message, ...options.extra };
   return jsonAnswer(status, { error }, options.headers);
 }
 
 /** A field-by-field 400: `fields` maps a path (`weights.canary`) to what is wrong with it. */
 export function invalidFieldsAnswer(
-  code: "SWITCHYARD_INVALID_BODY" | "SWITCHYARD_INVALID_QUERY",
+  code: typeof CODE.SWITCHYARD_INVALID_BODY | typeof CODE.SWITCHYARD_INVALID_QUERY,
   fields: Readonly<Record<string, string>>,
 ): JsonAnswer {
   const summary = Object.entries(fields)
     .map(([path, problem]) => `${path} ${problem}`)
     .join("; ");
   return errorAnswer(code, {
-    message: `${ADMIN_ERRORS[code].message} ${summary}.`,
+    message: `${ERROR_CODES[code].message} ${summary}.`,
     extra: { fields },
   });
 }

@@ -4,6 +4,7 @@
  * after the answer.
  */
 import type { IncomingMessage } from "node:http";
+import { CODE } from "../errors/error-codes.ts";
 import { errorAnswer, type JsonAnswer } from "./answer.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -22,7 +23,7 @@ export function hasBody(req: IncomingMessage): boolean {
 function tooLarge(limitBytes: number): BodyResult {
   return {
     ok: false,
-    answer: errorAnswer("SWITCHYARD_BODY_TOO_LARGE", {
+    answer: errorAnswer(CODE.SWITCHYARD_BODY_TOO_LARGE, {
       message: `The request body is larger than ${limitBytes} bytes (64 KiB).`,
     }),
     closeConnection: true,
@@ -60,7 +61,7 @@ export function readJsonBody(
     const onError = (): void => {
       finish({
         ok: false,
-        answer: errorAnswer("SWITCHYARD_INVALID_BODY", {
+        answer: errorAnswer(CODE.SWITCHYARD_INVALID_BODY, {
           message: "The request body could not be read.",
         }),
         closeConnection: true,
@@ -77,7 +78,7 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true });
 function parseJson(bytes: Buffer): BodyResult {
   const invalid = (message: string): BodyResult => ({
     ok: false,
-    answer: errorAnswer("SWITCHYARD_INVALID_JSON", { message }),
+    answer: errorAnswer(CODE.SWITCHYARD_INVALID_JSON, { message }),
     closeConnection: false,
   });
   let text: string;

@@ -8,6 +8,7 @@
  * Writes also need `Content-Type: application/json` (content-type.ts), which no form can send.
  */
 import type { IncomingHttpHeaders } from "node:http";
+import { CODE } from "../errors/error-codes.ts";
 import { parseHostHeader, type AllowedHosts } from "./admin-hosts.ts";
 
 /** What the guard reads of a request. */
@@ -22,9 +23,9 @@ export interface CrossSiteRequest {
 
 export interface CrossSiteRefusal {
   readonly code:
-    | "SWITCHYARD_ADMIN_HOST_INVALID"
-    | "SWITCHYARD_ADMIN_HOST_REFUSED"
-    | "SWITCHYARD_ADMIN_ORIGIN_REFUSED";
+    | typeof CODE.SWITCHYARD_ADMIN_HOST_INVALID
+    | typeof CODE.SWITCHYARD_ADMIN_HOST_REFUSED
+    | typeof CODE.SWITCHYARD_ADMIN_ORIGIN_REFUSED;
   readonly message: string;
 }
 
@@ -75,7 +76,7 @@ function checkHost(
   }
   if (allowedHosts.accepts(parsed)) return undefined;
   return {
-    code: "SWITCHYARD_ADMIN_HOST_REFUSED",
+    code: CODE.SWITCHYARD_ADMIN_HOST_REFUSED,
     message:
       `Host "${host}" does not name this admin API, so the call is refused (a web page could ` +
       "reach it by DNS rebinding). Call it by IP address or localhost, or list " +
@@ -84,7 +85,7 @@ function checkHost(
 }
 
 function invalidHost(message: string): CrossSiteRefusal {
-  return { code: "SWITCHYARD_ADMIN_HOST_INVALID", message };
+  return { code: CODE.SWITCHYARD_ADMIN_HOST_INVALID, message };
 }
 
 function checkOrigin({ hosts, origin }: CrossSiteRequest): CrossSiteRefusal | undefined {
@@ -92,7 +93,7 @@ function checkOrigin({ hosts, origin }: CrossSiteRequest): CrossSiteRefusal | un
   const own = hosts[0] === undefined ? undefined : `http://${hosts[0]}`;
   if (own !== undefined && origin.toLowerCase() === own.toLowerCase()) return undefined;
   return {
-    code: "SWITCHYARD_ADMIN_ORIGIN_REFUSED",
+    code: CODE.SWITCHYARD_ADMIN_ORIGIN_REFUSED,
     message:
       `Origin "${origin}" is not this admin API's own${own === undefined ? "" : ` (${own})`}, ` +
       "so the call is refused: web pages may not call the admin API. Clients such as curl and " +
@@ -105,7 +106,7 @@ function checkFetchSite({ secFetchSite }: CrossSiteRequest): CrossSiteRefusal | 
     return undefined;
   }
   return {
-    code: "SWITCHYARD_ADMIN_ORIGIN_REFUSED",
+    code: CODE.SWITCHYARD_ADMIN_ORIGIN_REFUSED,
     message:
       `Sec-Fetch-Site "${secFetchSite}" says another site's page sent this call; ` +
       "web pages may not call the admin API.",

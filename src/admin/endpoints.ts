@@ -3,6 +3,7 @@
  * ControlApi; every change is logged with the caller's token name and the old and new values.
  */
 import type { ControlApi, ReloadOutcome, WeightsChange } from "../control/control-api.ts";
+import { CODE } from "../errors/error-codes.ts";
 import type { Logger } from "../log/logger.ts";
 import { parseSince, parseWeightsBody } from "./admin-inputs.ts";
 import {
@@ -77,7 +78,7 @@ export function createAdminEndpoints(deps: EndpointDeps): AdminEndpoint[] {
       takesBody: false,
       handle: ({ query }) => {
         const since = parseSince(query);
-        if (!since.ok) return invalidFieldsAnswer("SWITCHYARD_INVALID_QUERY", since.fields);
+        if (!since.ok) return invalidFieldsAnswer(CODE.SWITCHYARD_INVALID_QUERY, since.fields);
         return jsonAnswer(200, { events: control.events(since.value) });
       },
     },
@@ -139,7 +140,7 @@ async function setWeights(
   { params, body, actor }: EndpointRequest,
 ): Promise<AdminAnswer> {
   const weights = parseWeightsBody(body);
-  if (!weights.ok) return invalidFieldsAnswer("SWITCHYARD_INVALID_BODY", weights.fields);
+  if (!weights.ok) return invalidFieldsAnswer(CODE.SWITCHYARD_INVALID_BODY, weights.fields);
   const result = await deps.control.setWeights(params.route ?? "", weights.value, actor);
   if (!result.ok) return controlErrorAnswer(result.error);
   logChange(deps.logger, "split set through the admin API", actor, result.value);
@@ -175,7 +176,7 @@ async function reload(deps: EndpointDeps, actor: string): Promise<AdminAnswer> {
     "config reload through the admin API refused",
   );
   const error = outcome.error;
-  return errorAnswer("SWITCHYARD_CONFIG_INVALID", {
+  return errorAnswer(CODE.SWITCHYARD_CONFIG_INVALID, {
     ...(error === null ? {} : { message: error.message }),
     extra: {
       line: error?.line ?? null,

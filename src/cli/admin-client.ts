@@ -3,7 +3,10 @@
  * call (`--admin`, `--token`, $SWITCHYARD_ADMIN_TOKEN), one call over undici, and every way it
  * can fail turned into one sentence with the fix.
  */
-import { Agent, errors as undiciErrors } from "undici";
+import { Agent } from "undici";
+import { CODE } from "../errors/error-codes.ts";
+import { classifyRequestError } from "../net/request-error-kind.ts";
+import { describeRequestError } from "../net/request-error-text.ts";
 
 export const DEFAULT_ADMIN_URL = "http://127.0.0.1:9901";
 export const ADMIN_TOKEN_ENV = "SWITCHYARD_ADMIN_TOKEN";
@@ -124,10 +127,10 @@ function refusalSentence(target: AdminTarget, url: string, status: number, body:
       ? `the admin API requires a token (401); pass --token or set ${ADMIN_TOKEN_ENV}`
       : `the admin API refused the token (401); pass a valid one with --token or ${ADMIN_TOKEN_ENV}`;
   }
-  if (code === "SWITCHYARD_FORBIDDEN") {
+  if (code === CODE.SWITCHYARD_FORBIDDEN) {
     return "the admin API refused the call for a read token (403); use a token with scope write";
   }
-  if (code === "SWITCHYARD_NOT_FOUND" || code === "SWITCHYARD_METHOD_NOT_ALLOWED") {
+  if (code === CODE.SWITCHYARD_NOT_FOUND || code === CODE.SWITCHYARD_METHOD_NOT_ALLOWED) {
     return `${url} does not serve this call (${status}); is --admin the switchyard admin API, and is switchyard up to date?`;
   }
   const details = fieldDetails(error?.fields, message);
@@ -145,38 +148,24 @@ function fieldDetails(fields: unknown, message: string): string {
   return missing.length === 0 ? "" : `: ${missing.join("; ")}`;
 }
 
-const NETWORK_REASONS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: "connection refused",
-  ENOTFOUND: "host not found",
-  EAI_AGAIN: "host not found",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-  ECONNRESET: "connection reset",
-  UND_ERR_SOCKET: "connection closed",
-  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
-};
-
 function networkSentence(baseUrl: string, error: unknown): string {
-  if (
-    error instanceof undiciErrors.HeadersTimeoutError ||
-    error instanceof undiciErrors.BodyTimeoutError
-  ) {
+  const failure = codedError(error);
+  if (classifyRequestError(failure) === "timeout") {
     return `the admin API at ${baseUrl} did not answer within ${ANSWER_TIMEOUT_MS / 1000} s; is switchyard overloaded or stuck?`;
   }
-  const code = errorCode(error);
-  const reason = NETWORK_REASONS[code] ?? (code === "" ? String(error) : code);
+  const reason = describeRequestError(failure, String(error));
   return `cannot reach the admin API at ${baseUrl} (${reason}); is switchyard running, and is --admin right?`;
 }
 
-/** The error's code, or that of its cause (undici wraps socket errors). */
-function errorCode(error: unknown): string {
+/** The error that says what failed: the first with a code, inside undici's wrappers. */
+function codedError(error: unknown): unknown {
   for (let current = error, depth = 0; depth < 4; depth++) {
-    if (typeof current !== "object" || current === null) return "";
+    if (typeof current !== "object" || current === null) break;
     if ("code" in current && typeof current.code === "string" && current.code !== "UND_ERR") {
-      return current.code;
+      return current;
     }
     if (current instanceof AggregateError) current = current.errors[0] as unknown;
     else current = "cause" in current ? current.cause : undefined;
   }
-  return "";
+  return error;
 }

@@ -2,6 +2,7 @@
  * What the admin API (and the CLI through it) can see and change. The admin server depends on
  * this interface only; the control plane implements it.
  */
+import { ERROR_CODES, type ErrorCodeOf } from "../errors/error-codes.ts";
 import type { LoggedEvent } from "../events/event-log.ts";
 import type { RolloutPhase } from "../rollout/rollout-types.ts";
 
@@ -68,16 +69,38 @@ export interface StatusView {
   draining: boolean;
 }
 
+export type ControlErrorCode = ErrorCodeOf<"control">;
+
 /** A refusal the admin API turns into its HTTP status and JSON error body. */
 export interface ControlError {
-  status: 400 | 404 | 409 | 503;
-  code: string;
+  /** The code's status in the table (errors/error-codes.ts). */
+  status: (typeof ERROR_CODES)[ControlErrorCode]["status"];
+  code: ControlErrorCode;
   message: string;
   /** Field path -> what is wrong with it (400 only). */
   fields?: Record<string, string>;
 }
 
 export type ControlResult<T> = { ok: true; value: T } | { ok: false; error: ControlError };
+
+/** A refusal with its code's status. */
+export function controlError(
+  code: ControlErrorCode,
+  message: string,
+  fields?: Record<string, string>,
+): ControlError {
+  const status = ERROR_CODES[code].status;
+  return fields === undefined ? { status, code, message } : { status, code, message, fields };
+}
+
+/** The failed result of a control call. */
+export function refusal(
+  code: ControlErrorCode,
+  message: string,
+  fields?: Record<string, string>,
+): { ok: false; error: ControlError } {
+  return { ok: false, error: controlError(code, message, fields) };
+}
 
 export interface WeightsChange {
   route: string;

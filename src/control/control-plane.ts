@@ -16,21 +16,23 @@ import {
 } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { restartRequiredKeys } from "../config/static-keys.ts";
+import { CODE } from "../errors/error-codes.ts";
 import type { EventLog, LoggedEvent } from "../events/event-log.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { Clock } from "../time/clock.ts";
 import type { HealthChecker } from "../upstream/health-checker.ts";
 import { buildUpstreams, type UpstreamDeps } from "../upstream/upstream-set.ts";
-import type {
-  Actor,
-  ConfigError,
-  ControlApi,
-  ControlResult,
-  ReloadOutcome,
-  RolloutStatus,
-  StatusView,
-  WeightsChange,
+import {
+  refusal,
+  type Actor,
+  type ConfigError,
+  type ControlApi,
+  type ControlResult,
+  type ReloadOutcome,
+  type RolloutStatus,
+  type StatusView,
+  type WeightsChange,
 } from "./control-api.ts";
 import { redactConfig } from "./redact.ts";
 import { parseWeightsInput } from "./weights-input.ts";
@@ -246,15 +248,8 @@ export class ControlPlane implements ControlApi {
       splitFromConfig(routeConfig).map((e) => e.upstream),
     );
     if (!parsed.ok) {
-      return {
-        ok: false,
-        error: {
-          status: 400,
-          code: "SWITCHYARD_INVALID_WEIGHTS",
-          message: `the weights are invalid: ${Object.values(parsed.fields).join("; ")}`,
-          fields: parsed.fields,
-        },
-      };
+      const message = `the weights are invalid: ${Object.values(parsed.fields).join("; ")}`;
+      return refusal(CODE.SWITCHYARD_INVALID_WEIGHTS, message, parsed.fields);
     }
     return this.writeAdminSplit(route, parsed.entries, actor);
   }
@@ -271,8 +266,7 @@ export class ControlPlane implements ControlApi {
   private blockedByRollout(route: string): ControlResult<never> | undefined {
     if (this.rollouts?.isBlockingWeights(route) !== true) return undefined;
     return refusal(
-      409,
-      "SWITCHYARD_ROLLOUT_RUNNING",
+      CODE.SWITCHYARD_ROLLOUT_RUNNING,
       `a rollout is running on route "${route}"; pause it first (switchyard rollout ${route} pause)`,
     );
   }
@@ -294,7 +288,7 @@ export class ControlPlane implements ControlApi {
     const rollouts = this.rollouts;
     if (rollouts === undefined) {
       return Promise.resolve(
-        refusal(409, "SWITCHYARD_NO_ROLLOUT", "rollouts are not running in this process"),
+        refusal(CODE.SWITCHYARD_NO_ROLLOUT, "rollouts are not running in this process"),
       );
     }
     return rollouts.act(route, action, actor, this.runtime.current.config);
@@ -352,7 +346,7 @@ export class ControlPlane implements ControlApi {
 }
 
 function unknownRoute(route: string): ControlResult<never> {
-  return refusal(404, "SWITCHYARD_UNKNOWN_ROUTE", `no route named "${route}"`);
+  return refusal(CODE.SWITCHYARD_UNKNOWN_ROUTE, `no route named "${route}"`);
 }
 
 function toWeightsChange(result: SplitWriteResult): ControlResult<WeightsChange> {
@@ -362,12 +356,4 @@ function toWeightsChange(result: SplitWriteResult): ControlResult<WeightsChange>
     ok: true,
     value: { route, before: entriesToPercent(before), after: entriesToPercent(after), splitSource },
   };
-}
-
-function refusal(
-  status: 400 | 404 | 409,
-  code: string,
-  message: string,
-): { ok: false; error: { status: 400 | 404 | 409; code: string; message: string } } {
-  return { ok: false, error: { status, code, message } };
 }

@@ -14,6 +14,7 @@ import type {
   ServerResponse,
 } from "node:http";
 import type { Dispatcher } from "undici";
+import { CODE } from "../errors/error-codes.ts";
 import { classifyRequestError, isConnectFailure } from "../net/request-error-kind.ts";
 import type { CompiledRoute } from "../routing/route-table.ts";
 import type { Runtime } from "../runtime/runtime.ts";
@@ -49,12 +50,12 @@ export interface ExchangeInit {
 }
 
 class ClientGoneError extends Error {
-  readonly code = "SWITCHYARD_CLIENT_GONE";
+  readonly code = CODE.SWITCHYARD_CLIENT_GONE;
 }
 
 /** Aborts an attempt whose 5xx answer will be retried instead of relayed. */
 class RetryingError extends Error {
-  readonly code = "SWITCHYARD_RETRYING";
+  readonly code = CODE.SWITCHYARD_RETRYING;
 }
 
 const CLIENT_GONE = new ClientGoneError("client went away");

@@ -3,10 +3,11 @@
  * (resolve.ts), answer a refusal, or hand the exchange to an Exchange object.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { ERROR_CODES } from "../errors/error-codes.ts";
 import type { Logger } from "../log/logger.ts";
 import { formatStickyCookie } from "../routing/sticky.ts";
 import type { Runtime } from "../runtime/runtime.ts";
-import { PROXY_ERRORS, sendProxyError } from "./errors.ts";
+import { sendProxyError } from "./errors.ts";
 import { Exchange } from "./exchange.ts";
 import { buildUpstreamRequestHeaders } from "./headers.ts";
 import type { ProxyRecorder } from "./recorder.ts";
@@ -89,7 +90,7 @@ export class ProxyHandler {
     this.recorder.requestFinished({
       route: route.name,
       upstream: pickedUpstream,
-      status: PROXY_ERRORS[code].status,
+      status: ERROR_CODES[code].status,
       durationMs: performance.now() - startedAtMs,
     });
   }

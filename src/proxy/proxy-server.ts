@@ -1,7 +1,7 @@
 /** The data-plane listener: node:http with our limits, wired to the request and upgrade handlers. */
 import { createServer, type Server } from "node:http";
 import type { Config } from "../config/schema.ts";
-import { answerClientError } from "./client-error.ts";
+import { answerClientError } from "../errors/client-error.ts";
 import type { ProxyHandler } from "./handler.ts";
 import type { UpgradeHandler } from "./upgrade.ts";
 

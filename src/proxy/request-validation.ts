@@ -1,6 +1,6 @@
 /**
  * Checks Node's HTTP parser leaves to us. llhttp already refuses Content-Length together with
- * Transfer-Encoding, obs-fold, bad chunk sizes and oversized headers (see client-error.ts);
+ * Transfer-Encoding, obs-fold, bad chunk sizes and oversized headers (see errors/client-error.ts);
  * these are the ambiguous requests it lets through, which a proxy must never forward because
  * the next hop may read them differently (request smuggling): a second or invalid Host,
  * Transfer-Encoding other than a single `chunked`, and header names that origins fold into a

@@ -6,6 +6,7 @@
  * attempt with fallback (503). It only decides: the caller answers and records.
  */
 import type { IncomingMessage } from "node:http";
+import { CODE } from "../errors/error-codes.ts";
 import type { CompiledRoute } from "../routing/route-table.ts";
 import type { UpstreamPick } from "../routing/route.ts";
 import type { Snapshot } from "../runtime/snapshot.ts";
@@ -69,26 +70,26 @@ export class RequestResolver {
     const requestId = requestIdFor(req.headers["x-request-id"]);
     // Checked first: a proxy that passes h2c on lets a client talk HTTP/2 past every rule.
     if (isUpgrade && isH2cUpgrade(req.headers.upgrade)) {
-      return this.refuse("SWITCHYARD_UPGRADE_REFUSED", requestId, false);
+      return this.refuse(CODE.SWITCHYARD_UPGRADE_REFUSED, requestId, false);
     }
     // llhttp passes HTTP/0.9 and HTTP/2.0 request lines on: we speak neither over HTTP/1.
     if (req.httpVersionMajor !== 1) {
-      return this.refuse("SWITCHYARD_HTTP_VERSION_NOT_SUPPORTED", requestId, true);
+      return this.refuse(CODE.SWITCHYARD_HTTP_VERSION_NOT_SUPPORTED, requestId, true);
     }
     const problem = findRequestProblem(req);
     const target = problem === undefined ? parseRequestTarget(req) : undefined;
     if (target === undefined) {
       return this.refuse(
-        "SWITCHYARD_BAD_REQUEST",
+        CODE.SWITCHYARD_BAD_REQUEST,
         requestId,
         true,
         problem ?? "an unusable request-target",
       );
     }
-    if (hasOwnVia(req.headers.via)) return this.refuse("SWITCHYARD_LOOP_DETECTED", requestId);
+    if (hasOwnVia(req.headers.via)) return this.refuse(CODE.SWITCHYARD_LOOP_DETECTED, requestId);
     const snapshot = this.snapshots.current;
     const route = snapshot.routes.match(req.headers.host, target.path);
-    if (route === undefined) return this.refuse("SWITCHYARD_NO_ROUTE", requestId);
+    if (route === undefined) return this.refuse(CODE.SWITCHYARD_NO_ROUTE, requestId);
     const pick = route.pickUpstream(
       { headers: req.headers, rawQuery: target.rawQuery },
       this.random,
@@ -96,7 +97,7 @@ export class RequestResolver {
     const attempt = chooseFirstTarget(snapshot, route, pick.upstream, this.random);
     if (attempt === undefined) {
       return this.refuse(
-        "SWITCHYARD_UPSTREAM_UNAVAILABLE",
+        CODE.SWITCHYARD_UPSTREAM_UNAVAILABLE,
         requestId,
         false,
         undefined,

@@ -7,12 +7,12 @@
  */
 import type { ClientRequest, IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import { ERROR_CODES } from "../errors/error-codes.ts";
+import { writeRawError } from "../errors/raw-error.ts";
 import type { Logger } from "../log/logger.ts";
 import { classifyRequestError } from "../net/request-error-kind.ts";
 import type { AttemptTarget } from "./attempt-target.ts";
-import { PROXY_ERRORS } from "./errors.ts";
 import { buildClientResponseHeaders } from "./headers.ts";
-import { writeRawError } from "./raw-error.ts";
 import type { ProxyRecorder } from "./recorder.ts";
 import { upstreamErrorCode } from "./upstream-errors.ts";
 
@@ -70,7 +70,7 @@ export class UpgradeExchange {
     logger.debug({ err: error, requestId }, "upgrade to upstream failed");
     const code = upstreamErrorCode(classifyRequestError(error));
     writeRawError(socket, code, requestId);
-    this.settle(0, true, PROXY_ERRORS[code].status);
+    this.settle(0, true, ERROR_CODES[code].status);
   };
 
   /**

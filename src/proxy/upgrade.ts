@@ -6,12 +6,12 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { ProxyServer } from "http-proxy-3";
+import { ERROR_CODES } from "../errors/error-codes.ts";
+import { writeRawError } from "../errors/raw-error.ts";
 import type { Logger } from "../log/logger.ts";
 import { formatStickyCookie } from "../routing/sticky.ts";
 import type { Runtime } from "../runtime/runtime.ts";
-import { PROXY_ERRORS } from "./errors.ts";
 import { buildUpstreamUpgradeHeaders } from "./headers.ts";
-import { writeRawError } from "./raw-error.ts";
 import type { ProxyRecorder } from "./recorder.ts";
 import { RequestResolver, type Destination, type Refusal } from "./resolve.ts";
 import { UpgradeExchange } from "./upgrade-exchange.ts";
@@ -118,7 +118,7 @@ export class UpgradeHandler {
     this.recorder.requestFinished({
       route: route.name,
       upstream: pickedUpstream,
-      status: PROXY_ERRORS[code].status,
+      status: ERROR_CODES[code].status,
       durationMs: performance.now() - startedAtMs,
     });
   }

@@ -4,7 +4,8 @@
  * the event log shows, or why the verb is refused in this phase. `start` is the controller's:
  * it builds a new rollout.
  */
-import type { Actor, ControlError } from "../control/control-api.ts";
+import { controlError, type Actor, type ControlError } from "../control/control-api.ts";
+import { CODE } from "../errors/error-codes.ts";
 import { isRunning, stepPercentOf, type RouteRollout } from "./rollout-state.ts";
 import type { RolloutAction, RolloutProgress } from "./rollout-types.ts";
 import type { WebhookPayload } from "./webhooks.ts";
@@ -84,13 +85,11 @@ export function planAction(
 export function startRefusal(rollout: RouteRollout | undefined): ControlError | undefined {
   if (rollout === undefined) return undefined;
   if (!isRunning(rollout.phase) && rollout.phase !== "paused") return undefined;
-  return {
-    status: 409,
-    code: "SWITCHYARD_ROLLOUT_PHASE",
-    message:
-      `a rollout is already ${rollout.phase} on route "${rollout.route}" at ` +
+  return controlError(
+    CODE.SWITCHYARD_ROLLOUT_PHASE,
+    `a rollout is already ${rollout.phase} on route "${rollout.route}" at ` +
       `${stepPercentOf(rollout)}%; abort it first (switchyard rollout ${rollout.route} abort)`,
-  };
+  );
 }
 
 function plan(
@@ -104,12 +103,6 @@ function plan(
 }
 
 function wrongPhase(rollout: RouteRollout, action: string): ActionOutcome {
-  return {
-    ok: false,
-    error: {
-      status: 409,
-      code: "SWITCHYARD_ROLLOUT_PHASE",
-      message: `cannot ${action} the rollout on route "${rollout.route}" while it is ${rollout.phase}`,
-    },
-  };
+  const message = `cannot ${action} the rollout on route "${rollout.route}" while it is ${rollout.phase}`;
+  return { ok: false, error: controlError(CODE.SWITCHYARD_ROLLOUT_PHASE, message) };
 }

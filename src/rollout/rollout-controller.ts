@@ -7,8 +7,15 @@
  * Work on one route runs one piece at a time (a verb waits for an evaluation in flight).
  */
 import type { Config, RolloutConfig } from "../config/schema.ts";
-import type { Actor, ControlError, ControlResult, RolloutStatus } from "../control/control-api.ts";
+import {
+  refusal,
+  type Actor,
+  type ControlError,
+  type ControlResult,
+  type RolloutStatus,
+} from "../control/control-api.ts";
 import type { RolloutView } from "../control/control-plane.ts";
+import { CODE } from "../errors/error-codes.ts";
 import type { Logger } from "../log/logger.ts";
 import type { SplitReader, SplitWriter } from "../runtime/split-write.ts";
 import type { Clock, TimerHandle } from "../time/clock.ts";
@@ -150,16 +157,16 @@ export class RolloutController implements RolloutView {
     if (!(ROLLOUT_ACTIONS as readonly string[]).includes(action)) {
       const known = ROLLOUT_ACTIONS.join(", ");
       const message = `unknown rollout action "${action}" (one of ${known})`;
-      return Promise.resolve(refusal(404, "SWITCHYARD_UNKNOWN_ACTION", message));
+      return Promise.resolve(refusal(CODE.SWITCHYARD_UNKNOWN_ACTION, message));
     }
     const routeConfig = config.routes.find((r) => r.name === route);
     if (routeConfig === undefined) {
-      return Promise.resolve(refusal(404, "SWITCHYARD_UNKNOWN_ROUTE", `no route named "${route}"`));
+      return Promise.resolve(refusal(CODE.SWITCHYARD_UNKNOWN_ROUTE, `no route named "${route}"`));
     }
     const policy = routeConfig.rollout;
     if (policy === undefined) {
       const message = `route "${route}" has no rollout block in the config`;
-      return Promise.resolve(refusal(409, "SWITCHYARD_NO_ROLLOUT", message));
+      return Promise.resolve(refusal(CODE.SWITCHYARD_NO_ROLLOUT, message));
     }
     return this.run(route, () => this.actNow(route, action as RolloutAction, actor, policy));
   }
@@ -191,7 +198,7 @@ export class RolloutController implements RolloutView {
     }
     if (rollout === undefined) {
       const message = `no rollout is running on route "${route}"; start one first`;
-      return refusal(409, "SWITCHYARD_ROLLOUT_IDLE", message);
+      return refusal(CODE.SWITCHYARD_ROLLOUT_IDLE, message);
     }
     const outcome = planAction(rollout, action, actor);
     if (!outcome.ok) return outcome;
@@ -377,7 +384,7 @@ export class RolloutController implements RolloutView {
   private statusResult(route: string): ControlResult<RolloutStatus> {
     const status = this.status(route);
     if (status === null) {
-      return refusal(409, "SWITCHYARD_ROLLOUT_IDLE", `no rollout on route "${route}"`);
+      return refusal(CODE.SWITCHYARD_ROLLOUT_IDLE, `no rollout on route "${route}"`);
     }
     return { ok: true, value: status };
   }
@@ -402,12 +409,4 @@ function sameSplit(
   const inA = new Map(a.filter((e) => e.weightBp > 0).map((e) => [e.upstream, e.weightBp]));
   const inB = b.filter((e) => e.weightBp > 0);
   return inA.size === inB.length && inB.every((e) => inA.get(e.upstream) === e.weightBp);
-}
-
-function refusal(
-  status: 400 | 404 | 409,
-  code: string,
-  message: string,
-): { ok: false; error: ControlError } {
-  return { ok: false, error: { status, code, message } };
 }

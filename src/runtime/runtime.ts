@@ -5,9 +5,10 @@
  * (file), and every change of a route's split is an event with the old split, the new one and
  * what made it (SPEC 6).
  */
-import type { Actor } from "../control/control-api.ts";
+import { refusal, type Actor } from "../control/control-api.ts";
 import type { Config } from "../config/schema.ts";
 import { FULL_SPLIT_BP } from "../config/units.ts";
+import { CODE } from "../errors/error-codes.ts";
 import type { EventLog } from "../events/event-log.ts";
 import type { Logger } from "../log/logger.ts";
 import { splitFromConfig } from "../routing/route-table.ts";
@@ -148,10 +149,10 @@ export class Runtime implements SplitWriter, SplitReader {
     const routeConfig = snapshot.config.routes.find((route) => route.name === write.route);
     const compiled = snapshot.routes.get(write.route);
     if (routeConfig === undefined || compiled === undefined) {
-      return refused(404, "SWITCHYARD_UNKNOWN_ROUTE", `no route named "${write.route}"`);
+      return refusal(CODE.SWITCHYARD_UNKNOWN_ROUTE, `no route named "${write.route}"`);
     }
     const problem = write.splitBp === null ? undefined : splitProblem(write.splitBp, snapshot);
-    if (problem !== undefined) return refused(400, "SWITCHYARD_INVALID_WEIGHTS", problem);
+    if (problem !== undefined) return refusal(CODE.SWITCHYARD_INVALID_WEIGHTS, problem);
     const before = compiled.split.entries;
     const beforeSource = this.splitSourceOf(write.route);
     const fileSplit = splitFromConfig(routeConfig);
@@ -227,12 +228,4 @@ function splitProblem(entries: readonly SplitEntry[], snapshot: Snapshot): strin
     sumBp += entry.weightBp;
   }
   return sumBp === FULL_SPLIT_BP ? undefined : `the weights must sum to 100, not ${sumBp / 100}`;
-}
-
-function refused(
-  status: 400 | 404,
-  code: string,
-  message: string,
-): { ok: false; error: { status: 400 | 404; code: string; message: string } } {
-  return { ok: false, error: { status, code, message } };
 }

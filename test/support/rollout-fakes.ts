@@ -40,7 +40,7 @@ export class RecordingSplits implements SplitWriter, SplitReader {
   readonly calls: SplitCall[] = [];
   private readonly clock: ManualClock;
   private readonly inForce = new Map<string, SplitInForce>();
-  /** Set to make the next writes fail with this refusal (e.g. a shared store is down). */
+  /** Set to make the next writes fail with this refusal (e.g. a reload dropped an upstream). */
   refusal: ControlError | undefined;
 
   constructor(clock: ManualClock) {

@@ -381,7 +381,7 @@ function rolloutStatus(
 
 function refusal(
   status: ControlError["status"],
-  code: string,
+  code: ControlError["code"],
   message: string,
   fields?: Record<string, string>,
 ): { ok: false; error: ControlError } {

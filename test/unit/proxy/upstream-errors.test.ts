@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { ERROR_CODES } from "../../../src/errors/error-codes.ts";
 import type { RequestErrorKind } from "../../../src/net/request-error-kind.ts";
-import { PROXY_ERRORS, type ProxyErrorCode } from "../../../src/proxy/errors.ts";
+import type { ProxyErrorCode } from "../../../src/proxy/errors.ts";
 import { upstreamErrorCode } from "../../../src/proxy/upstream-errors.ts";
 
 describe("upstreamErrorCode", () => {
@@ -16,6 +17,6 @@ describe("upstreamErrorCode", () => {
     ["timeout", "SWITCHYARD_UPSTREAM_TIMEOUT", 504],
   ])("%s is answered %s (%d)", (kind, code, status) => {
     expect(upstreamErrorCode(kind)).toBe(code);
-    expect(PROXY_ERRORS[code].status).toBe(status);
+    expect(ERROR_CODES[code].status).toBe(status);
   });
 });

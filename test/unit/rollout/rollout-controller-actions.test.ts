@@ -242,16 +242,17 @@ describe("a refused split write", () => {
     const stepsBefore = h.metrics.steps.length;
     const savedBefore = h.persistence.calls.length;
     const sentBefore = h.notifier.sent.length;
+    // What the runtime answers when a reload has just dropped the target upstream.
     h.splits.refusal = {
-      status: 503,
-      code: "SWITCHYARD_FLEET_UNAVAILABLE",
-      message: "the shared state is unreachable",
+      status: 400,
+      code: "SWITCHYARD_INVALID_WEIGHTS",
+      message: 'unknown upstream "canary"',
     };
     await h.clock.advanceAsync(INTERVAL_MS);
     expect(h.controller.status("web")).toMatchObject({ phase: "progressing", stepPercent: 10 });
     expect(await act(h, "promote")).toMatchObject({
       ok: false,
-      error: { status: 503, code: "SWITCHYARD_FLEET_UNAVAILABLE" },
+      error: { status: 400, code: "SWITCHYARD_INVALID_WEIGHTS" },
     });
     expect(h.controller.status("web")).toMatchObject({ phase: "progressing", stepPercent: 10 });
     expect(h.metrics.steps).toHaveLength(stepsBefore);
@@ -259,7 +260,7 @@ describe("a refused split write", () => {
     expect(h.notifier.sent).toHaveLength(sentBefore);
     expect(h.eventsOf("rollout.decision")).toEqual([]);
     expect(h.eventsOf("rollout.writeRefused")).toMatchObject([
-      { route: "web", code: "SWITCHYARD_FLEET_UNAVAILABLE" },
+      { route: "web", code: "SWITCHYARD_INVALID_WEIGHTS" },
     ]);
     // Once writes succeed again, the held decision goes through at the next tick.
     h.splits.refusal = undefined;
