@@ -86,10 +86,6 @@ export function buildParts(
   const { proxy, upgrades } = buildProxyListener(options, observers, data.runtime);
   // Reloads reach the admin listener, which is built after the control plane it serves.
   const built: { adminServer?: AdminServer } = {};
-  const control = buildControl(options, observers, data, (next) => {
-    applyServerSettings(proxy, next);
-    built.adminServer?.updateAdminConfig(next.admin);
-  });
   const notifier = new WebhookNotifier({ logger: options.logger, clock: observers.clock });
   const rollouts = new RolloutController({
     splits: data.runtime,
@@ -101,7 +97,10 @@ export function buildParts(
     logger: options.logger,
     clock: observers.clock,
   });
-  control.rollouts = rollouts;
+  const control = buildControl(options, observers, data, rollouts, (next) => {
+    applyServerSettings(proxy, next);
+    built.adminServer?.updateAdminConfig(next.admin);
+  });
   observers.metrics.syncSnapshot(data.runtime.current);
   observers.metrics.configLoaded();
   const admin = buildAdminListener(options, observers, control);
@@ -191,6 +190,7 @@ function buildControl(
   options: SwitchyardOptions,
   observers: Observers,
   data: DataPlane,
+  rollouts: RolloutController,
   applyToListeners: (next: Config) => void,
 ): ControlPlane {
   const { metrics, windowStats } = observers;
@@ -204,6 +204,7 @@ function buildControl(
     events: observers.events,
     logger: options.logger,
     clock: observers.clock,
+    rollouts,
     ...(options.env === undefined ? {} : { env: options.env }),
     hooks: {
       reloadFinished(result) {

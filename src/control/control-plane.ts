@@ -75,6 +75,8 @@ export interface ControlPlaneOptions {
   clock: Clock;
   hooks?: ControlPlaneHooks;
   env?: NodeJS.ProcessEnv;
+  /** Absent in a process that runs no rollouts: rollout verbs then answer 409. */
+  rollouts?: RolloutView;
 }
 
 export class ControlPlane implements ControlApi {
@@ -92,7 +94,7 @@ export class ControlPlane implements ControlApi {
    * every read, and content equal to this is a no-op save or one a manual reload handled.
    */
   private handledHash: string | undefined;
-  rollouts: RolloutView | undefined;
+  private readonly rollouts: RolloutView | undefined;
 
   constructor(options: ControlPlaneOptions) {
     this.options = options;
@@ -100,6 +102,7 @@ export class ControlPlane implements ControlApi {
     this.logger = options.logger;
     this.eventLog = options.events;
     this.hooks = options.hooks ?? {};
+    this.rollouts = options.rollouts;
     this.loadedAtMs = options.clock.wallNow();
     this.handledHash = options.configHash;
   }
