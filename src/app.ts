@@ -92,13 +92,6 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
   const upstreamEvents = new UpstreamEvents(logger, events, [metrics]);
   const upstreamDeps = { clock, rotations: new BucketRotations(), listener: upstreamEvents };
   const { upstreams } = buildUpstreams(config, upstreamDeps);
-  const healthChecker = new HealthChecker({
-    upstreams,
-    logger,
-    clock,
-    listener: upstreamEvents,
-    ...(options.random === undefined ? {} : { random: options.random }),
-  });
   const stateKeeper = new PersistedStateKeeper(
     config.state === undefined
       ? undefined
@@ -115,6 +108,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
     configHash: options.configHash,
     upstreams,
     overrides: saved.overrides,
+    endpointStates: saved.endpointStates,
     events,
     logger,
     clock,
@@ -125,7 +119,21 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
       overridesChanged(overrides) {
         stateKeeper.setOverrides(overrides);
       },
+      endpointStatesChanged(states) {
+        stateKeeper.setEndpointStates(states);
+      },
+      endpointStateChanged(endpoint) {
+        healthChecker.followAdminState(endpoint);
+      },
     },
+  });
+  // After the runtime: saved endpoint states are on the endpoints, so none in maintenance is probed.
+  const healthChecker = new HealthChecker({
+    upstreams,
+    logger,
+    clock,
+    listener: upstreamEvents,
+    ...(options.random === undefined ? {} : { random: options.random }),
   });
   const notifier = new WebhookNotifier({ logger, clock });
   // Listener-level settings follow reloads; the listeners are created after the control plane.

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import type { AdminFlags } from "./admin-client.ts";
 import { runCheck } from "./check.ts";
+import { runEndpoint, type EndpointFlags } from "./endpoint.ts";
 import { PROCESS_OUTPUT } from "./output.ts";
 import { runRollout } from "./rollout.ts";
 import { chooseConfigFile, runServe } from "./serve.ts";
@@ -80,6 +81,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--token <token>", tokenHelp)
     .action(async (route: string, action: string, options: AdminFlags) => {
       exitCode = await runRollout(route, action, options, PROCESS_OUTPUT);
+    });
+
+  program
+    .command("endpoint")
+    .description(
+      "drain an endpoint, put it in maintenance, or make it ready, through the admin API",
+    )
+    .argument("<upstream>", "the upstream's name")
+    .argument("<index>", "the endpoint's index in the upstream's endpoints (0, 1, ...)")
+    .argument("<state>", "ready, drain or maintenance")
+    .option("--admin <url>", adminHelp)
+    .option("--token <token>", tokenHelp)
+    .option("--json", "print the admin API's JSON answer")
+    .action(async (upstream: string, index: string, state: string, options: EndpointFlags) => {
+      exitCode = await runEndpoint(upstream, index, state, options, PROCESS_OUTPUT);
     });
 
   try {

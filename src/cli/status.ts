@@ -1,5 +1,6 @@
 /** `switchyard status`: routes, splits, upstream health, breakers and rollouts (SPEC section 1). */
 import type {
+  EndpointStatus,
   RolloutStatus,
   RouteStatus,
   StatusView,
@@ -101,11 +102,16 @@ function routeRows(routes: readonly RouteStatus[]): string[][] {
 
 function upstreamRows(upstreams: readonly UpstreamStatus[]): string[][] {
   return upstreams.flatMap((upstream) => {
-    if (upstream.endpoints.length === 0) return [[upstream.name, upstream.breaker, "-", "-", "-"]];
+    if (upstream.endpoints.length === 0) {
+      return [[upstream.name, upstream.breaker, "-", "-", "-", "-", "-"]];
+    }
     return upstream.endpoints.map((endpoint, index) => [
       index === 0 ? upstream.name : "",
       index === 0 ? upstream.breaker : "",
+      String(index),
       endpoint.url,
+      // An admin API from before endpoint states has none: its endpoints are all ready.
+      (endpoint.state as EndpointStatus["state"] | undefined) ?? "ready",
       endpoint.healthy ? "healthy" : "unhealthy",
       endpoint.ejected ? "ejected" : "-",
     ]);
@@ -126,7 +132,7 @@ export function formatStatus(view: StatusView): string[] {
     ...formatTable(["ROUTE", "SPLIT", "SOURCE", "ROLLOUT"], routeRows(view.routes)),
     "",
     ...formatTable(
-      ["UPSTREAM", "BREAKER", "ENDPOINT", "HEALTH", "EJECTED"],
+      ["UPSTREAM", "BREAKER", "#", "ENDPOINT", "STATE", "HEALTH", "EJECTED"],
       upstreamRows(view.upstreams),
     ),
     "",
