@@ -22,6 +22,7 @@ import { UpgradeHandler } from "./proxy/upgrade.ts";
 import { RolloutController } from "./rollout/rollout-controller.ts";
 import { WebhookNotifier } from "./rollout/webhooks.ts";
 import { longestRolloutWindowMs, WindowStats } from "./rollout/window-stats.ts";
+import type { EndpointStates } from "./runtime/endpoint-states.ts";
 import { Runtime } from "./runtime/runtime.ts";
 import type { SplitOverride } from "./runtime/split-overrides.ts";
 import { resolveStateFile } from "./state/state-path.ts";
@@ -36,6 +37,7 @@ import { buildUpstreams, type UpstreamDeps } from "./upstream/upstream-set.ts";
 export interface SavedState {
   readonly overrides: ReadonlyMap<string, SplitOverride>;
   readonly rollouts: ReadonlyMap<string, RolloutRecord>;
+  readonly endpointStates: EndpointStates;
 }
 
 export interface AdminListener {
@@ -164,6 +166,7 @@ function buildDataPlane(
     configHash: options.configHash,
     upstreams,
     overrides: saved.overrides,
+    endpointStates: saved.endpointStates,
     events,
     logger,
     clock,
@@ -174,8 +177,15 @@ function buildDataPlane(
       overridesChanged(overrides) {
         stateKeeper.setOverrides(overrides);
       },
+      endpointStatesChanged(states) {
+        stateKeeper.setEndpointStates(states);
+      },
+      endpointStateChanged(endpoint) {
+        healthChecker.followAdminState(endpoint);
+      },
     },
   });
+  // After the runtime: saved endpoint states are on the endpoints, so none in maintenance is probed.
   const healthChecker = new HealthChecker({
     upstreams,
     logger,

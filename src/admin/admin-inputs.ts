@@ -1,8 +1,14 @@
 /**
- * Pure checks of what admin callers send: the `since` query of the event log and the shape of
- * a weights body. What the weights mean (known upstreams, range, decimals, sum of 100) is the
- * control plane's to judge; here only the shape, so each field's problem is named.
+ * Pure checks of what admin callers send: the `since` query of the event log, the shape of a
+ * weights body, and an endpoint state call's index and body. What the weights mean (known
+ * upstreams, range, decimals, sum of 100) and whether the endpoint exists are the control
+ * plane's to judge; here only the shape, so each field's problem is named.
  */
+import {
+  ENDPOINT_ADMIN_STATES,
+  isEndpointAdminState,
+  type EndpointAdminState,
+} from "../control/control-api.ts";
 
 export type InputResult<T> =
   | { readonly ok: true; readonly value: T }
@@ -51,4 +57,28 @@ export function parseWeightsBody(body: unknown): InputResult<Record<string, numb
   }
   if (Object.keys(fields).length > 0) return { ok: false, fields };
   return { ok: true, value: weights as Record<string, number> };
+}
+
+const STATE_EXAMPLE = '{"state": "drain"}';
+const STATE_CHOICES = ENDPOINT_ADMIN_STATES.map((state) => `"${state}"`).join(", ");
+
+/** `{"state": "ready" | "drain" | "maintenance"}` and no other field. */
+export function parseEndpointStateBody(body: unknown): InputResult<EndpointAdminState> {
+  if (!isPlainObject(body)) {
+    return { ok: false, fields: { body: `must be a JSON object like ${STATE_EXAMPLE}` } };
+  }
+  const fields: Record<string, string> = {};
+  for (const key of Object.keys(body)) {
+    if (key !== "state") fields[key] = "is not a known field (the body takes only state)";
+  }
+  const state = body.state;
+  if (state === undefined) fields.state = `is required: one of ${STATE_CHOICES}`;
+  else if (!isEndpointAdminState(state)) fields.state = `must be one of ${STATE_CHOICES}`;
+  if (Object.keys(fields).length > 0) return { ok: false, fields };
+  return { ok: true, value: state as EndpointAdminState };
+}
+
+/** An endpoint's index in a path: decimal digits only (`0`, `1`, ...). */
+export function parseEndpointIndex(text: string): number | undefined {
+  return /^(0|[1-9]\d{0,8})$/.test(text) ? Number(text) : undefined;
 }

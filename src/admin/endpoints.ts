@@ -5,7 +5,12 @@
 import type { ControlApi, ReloadOutcome, WeightsChange } from "../control/control-api.ts";
 import { CODE } from "../errors/error-codes.ts";
 import type { Logger } from "../log/logger.ts";
-import { parseSince, parseWeightsBody } from "./admin-inputs.ts";
+import {
+  parseEndpointIndex,
+  parseEndpointStateBody,
+  parseSince,
+  parseWeightsBody,
+} from "./admin-inputs.ts";
 import {
   controlErrorAnswer,
   errorAnswer,
@@ -120,6 +125,13 @@ export function createAdminEndpoints(deps: EndpointDeps): AdminEndpoint[] {
       },
     },
     {
+      method: "PUT",
+      path: "/api/v1/upstreams/{upstream}/endpoints/{index}/state",
+      scope: "write",
+      takesBody: true,
+      handle: (request) => setEndpointState(deps, request),
+    },
+    {
       method: "POST",
       path: "/api/v1/reload",
       scope: "write",
@@ -144,6 +156,30 @@ async function setWeights(
   const result = await deps.control.setWeights(params.route ?? "", weights.value, actor);
   if (!result.ok) return controlErrorAnswer(result.error);
   logChange(deps.logger, "split set through the admin API", actor, result.value);
+  return jsonAnswer(200, result.value);
+}
+
+async function setEndpointState(
+  deps: EndpointDeps,
+  { params, body, actor }: EndpointRequest,
+): Promise<AdminAnswer> {
+  const upstream = params.upstream ?? "";
+  const indexText = params.index ?? "";
+  const index = parseEndpointIndex(indexText);
+  if (index === undefined) {
+    return errorAnswer(CODE.SWITCHYARD_NOT_FOUND, {
+      message: `no endpoint "${indexText}" in upstream "${upstream}": an endpoint is named by its index in the upstream's endpoints list (0, 1, ...)`,
+    });
+  }
+  const state = parseEndpointStateBody(body);
+  if (!state.ok) return invalidFieldsAnswer(CODE.SWITCHYARD_INVALID_BODY, state.fields);
+  const result = await deps.control.setEndpointState(upstream, index, state.value, actor);
+  if (!result.ok) return controlErrorAnswer(result.error);
+  const { url, before, state: after } = result.value;
+  deps.logger.info(
+    { actor, upstream, index, url, before, after },
+    "endpoint state set through the admin API",
+  );
   return jsonAnswer(200, result.value);
 }
 

@@ -1,6 +1,7 @@
 /** `switchyard status`: routes, splits, upstream health, breakers and rollouts (SPEC section 1). */
 import type {
   ConfigStatus,
+  EndpointStatus,
   RolloutStatus,
   RouteStatus,
   StatusView,
@@ -102,11 +103,16 @@ function routeRows(routes: readonly RouteStatus[]): string[][] {
 
 function upstreamRows(upstreams: readonly UpstreamStatus[]): string[][] {
   return upstreams.flatMap((upstream) => {
-    if (upstream.endpoints.length === 0) return [[upstream.name, upstream.breaker, "-", "-", "-"]];
+    if (upstream.endpoints.length === 0) {
+      return [[upstream.name, upstream.breaker, "-", "-", "-", "-", "-"]];
+    }
     return upstream.endpoints.map((endpoint, index) => [
       index === 0 ? upstream.name : "",
       index === 0 ? upstream.breaker : "",
+      String(index),
       endpoint.url,
+      // An admin API from before endpoint states has none: its endpoints are all ready.
+      (endpoint.state as EndpointStatus["state"] | undefined) ?? "ready",
       endpoint.healthy ? "healthy" : "unhealthy",
       endpoint.ejected ? "ejected" : "-",
     ]);
@@ -129,7 +135,7 @@ export function formatStatus(view: StatusView): string[] {
     ...formatTable(["ROUTE", "SPLIT", "SOURCE", "ROLLOUT"], routeRows(view.routes)),
     "",
     ...formatTable(
-      ["UPSTREAM", "BREAKER", "ENDPOINT", "HEALTH", "EJECTED"],
+      ["UPSTREAM", "BREAKER", "#", "ENDPOINT", "STATE", "HEALTH", "EJECTED"],
       upstreamRows(view.upstreams),
     ),
     "",

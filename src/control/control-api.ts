@@ -8,6 +8,12 @@ import type { RolloutPhase } from "../rollout/rollout-types.ts";
 
 export type { SplitSource } from "../runtime/split-write.ts";
 import type { SplitSource } from "../runtime/split-write.ts";
+export {
+  ENDPOINT_ADMIN_STATES,
+  isEndpointAdminState,
+  type EndpointAdminState,
+} from "../upstream/endpoint-admin-state.ts";
+import type { EndpointAdminState } from "../upstream/endpoint-admin-state.ts";
 
 export interface RolloutStatus {
   phase: RolloutPhase;
@@ -31,6 +37,17 @@ export interface EndpointStatus {
   url: string;
   healthy: boolean;
   ejected: boolean;
+  /** The operator's say (SPEC 12): only `ready` endpoints take new requests. */
+  state: EndpointAdminState;
+}
+
+/** An endpoint as a state change left it: which one, its state before, and its view now. */
+export interface EndpointView extends EndpointStatus {
+  upstream: string;
+  /** Its index in the upstream's `endpoints` list. */
+  index: number;
+  /** Equal to `state` when the endpoint was already in it (nothing changed). */
+  before: EndpointAdminState;
 }
 
 export interface UpstreamStatus {
@@ -133,6 +150,16 @@ export interface ControlApi {
   /** Drops the admin override: the file's split applies again. */
   clearWeights(route: string, actor: Actor): Promise<ControlResult<WeightsChange>>;
   reload(actor: Actor): Promise<ReloadOutcome>;
+  /**
+   * ready, drain or maintenance for endpoint `index` of `upstream`; 404 unknown upstream or an
+   * index out of range. Kept by the endpoint's URL.
+   */
+  setEndpointState(
+    upstream: string,
+    index: number,
+    state: EndpointAdminState,
+    actor: Actor,
+  ): Promise<ControlResult<EndpointView>>;
   /** start, pause, resume, approve, promote, abort; 404 unknown route or action, 409 wrong phase. */
   rolloutAction(route: string, action: string, actor: Actor): Promise<ControlResult<RolloutStatus>>;
   isReady(): boolean;

@@ -29,6 +29,9 @@ import {
   type ConfigError,
   type ControlApi,
   type ControlResult,
+  type EndpointAdminState,
+  type EndpointStatus,
+  type EndpointView,
   type ReloadOutcome,
   type RolloutStatus,
   type StatusView,
@@ -40,6 +43,7 @@ import { entriesToPercent } from "../routing/split-entries.ts";
 import { splitFromConfig } from "../routing/route-table.ts";
 import type { SplitEntry } from "../routing/split.ts";
 import type { SplitWriteResult } from "../runtime/split-write.ts";
+import type { Endpoint } from "../upstream/endpoint.ts";
 
 /** What rollouts (a later layer) tell the control plane about a route. */
 export interface RolloutView {
@@ -283,6 +287,29 @@ export class ControlPlane implements ControlApi {
     return toWeightsChange(result);
   }
 
+  // ---- endpoint states ---------------------------------------------------------------------
+
+  async setEndpointState(
+    upstream: string,
+    index: number,
+    state: EndpointAdminState,
+    actor: Actor,
+  ): Promise<ControlResult<EndpointView>> {
+    const write = { upstream, index, state, source: "admin" as const, actor };
+    const result = await this.runtime.setEndpointState(write);
+    if (!result.ok) return result;
+    const { url, before } = result.change;
+    const endpoint = this.runtime.current.upstreams
+      .get(upstream)
+      ?.endpoints.find((candidate) => candidate.url === url);
+    // Gone only if a reload removed it meanwhile: then it takes nothing anyway.
+    const view =
+      endpoint === undefined
+        ? { url, healthy: false, ejected: false, state }
+        : endpointStatus(endpoint);
+    return { ok: true, value: { upstream, index, before, ...view } };
+  }
+
   rolloutAction(
     route: string,
     action: string,
@@ -311,11 +338,7 @@ export class ControlPlane implements ControlApi {
       upstreams: [...snapshot.upstreams.values()].map((upstream) => ({
         name: upstream.name,
         breaker: upstream.breaker.state,
-        endpoints: upstream.endpoints.map((endpoint) => ({
-          url: endpoint.url,
-          healthy: endpoint.isHealthy,
-          ejected: endpoint.isEjected,
-        })),
+        endpoints: upstream.endpoints.map(endpointStatus),
       })),
       config: {
         file: this.options.configFile,
@@ -346,6 +369,15 @@ export class ControlPlane implements ControlApi {
     const phase = this.runtime.phase;
     return phase === "draining" || phase === "closing";
   }
+}
+
+function endpointStatus(endpoint: Endpoint): EndpointStatus {
+  return {
+    url: endpoint.url,
+    healthy: endpoint.isHealthy,
+    ejected: endpoint.isEjected,
+    state: endpoint.adminState,
+  };
 }
 
 function unknownRoute(route: string): ControlResult<never> {

@@ -1,7 +1,8 @@
 /**
- * What survives a restart (SPEC 6): the split overrides and each route's rollout progress,
- * kept in the state file through the StateStore. Holds the latest of both and saves the whole
- * state whenever either changes; the store writes atomically and coalesces bursts.
+ * What survives a restart (SPEC 6 and 12): the split overrides, each route's rollout progress
+ * and the operators' endpoint states, kept in the state file through the StateStore. Holds the
+ * latest of each and saves the whole state whenever one changes; the store writes atomically
+ * and coalesces bursts.
  */
 import type { Logger } from "../log/logger.ts";
 import { FULL_SPLIT_BP, percentToBp } from "../config/units.ts";
@@ -9,6 +10,11 @@ import type { SplitEntry } from "../routing/split.ts";
 import type { StateStore } from "../state/state-store.ts";
 import { emptyState, type PersistedState } from "../state/state-schema.ts";
 import type { SplitOverride } from "../runtime/split-overrides.ts";
+import type { EndpointStates } from "../runtime/endpoint-states.ts";
+import {
+  endpointStatesFromPersisted,
+  endpointStatesToPersisted,
+} from "./persisted-endpoint-states.ts";
 import { entriesToPercent } from "../routing/split-entries.ts";
 
 export type RolloutRecord = Readonly<Record<string, unknown>>;
@@ -18,6 +24,7 @@ export class PersistedStateKeeper {
   private readonly logger: Logger;
   private overrides: ReadonlyMap<string, SplitOverride> = new Map();
   private rollouts = new Map<string, RolloutRecord>();
+  private upstreams: PersistedState["upstreams"];
 
   constructor(store: StateStore | undefined, logger: Logger) {
     this.store = store;
@@ -28,17 +35,19 @@ export class PersistedStateKeeper {
   async load(): Promise<{
     overrides: Map<string, SplitOverride>;
     rollouts: Map<string, RolloutRecord>;
+    endpointStates: EndpointStates;
   }> {
     const overrides = new Map<string, SplitOverride>();
     const rollouts = new Map<string, RolloutRecord>();
-    if (this.store === undefined) return { overrides, rollouts };
+    const none: EndpointStates = new Map();
+    if (this.store === undefined) return { overrides, rollouts, endpointStates: none };
     const loaded = await this.store.load();
     if (!loaded.ok) {
       this.logger.warn(
         { reason: loaded.reason },
-        `${loaded.message}; starting without saved weights or rollout progress (the file is set aside on the next save)`,
+        `${loaded.message}; starting without saved weights, rollout progress or endpoint states (the file is set aside on the next save)`,
       );
-      return { overrides, rollouts };
+      return { overrides, rollouts, endpointStates: none };
     }
     for (const [route, routeState] of Object.entries(loaded.state.routes)) {
       const override = routeState.override;
@@ -61,11 +70,18 @@ export class PersistedStateKeeper {
     }
     this.overrides = overrides;
     this.rollouts = rollouts;
-    return { overrides, rollouts };
+    const endpointStates = endpointStatesFromPersisted(loaded.state.upstreams);
+    this.upstreams = endpointStatesToPersisted(endpointStates);
+    return { overrides, rollouts, endpointStates };
   }
 
   setOverrides(overrides: ReadonlyMap<string, SplitOverride>): void {
     this.overrides = new Map(overrides);
+    this.save();
+  }
+
+  setEndpointStates(states: EndpointStates): void {
+    this.upstreams = endpointStatesToPersisted(states);
     this.save();
   }
 
@@ -105,6 +121,7 @@ export class PersistedStateKeeper {
         rollout: (this.rollouts.get(name) as Record<string, unknown> | undefined) ?? null,
       };
     }
+    if (this.upstreams !== undefined) state.upstreams = this.upstreams;
     return state;
   }
 }

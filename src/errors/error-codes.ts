@@ -160,6 +160,16 @@ export const ERROR_CODES = {
     where: ["control"],
     message: "No route of that name.",
   },
+  SWITCHYARD_UNKNOWN_UPSTREAM: {
+    status: 404,
+    where: ["control"],
+    message: "No upstream of that name.",
+  },
+  SWITCHYARD_UNKNOWN_ENDPOINT: {
+    status: 404,
+    where: ["control"],
+    message: "The upstream has no endpoint at that index (indexes follow its endpoints list).",
+  },
   SWITCHYARD_UNKNOWN_ACTION: {
     status: 404,
     where: ["control"],

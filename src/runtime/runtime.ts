@@ -1,9 +1,10 @@
 /**
  * The owner of runtime state: the snapshot the data path reads (swapped in one step), the split
- * overrides (an operator's weights, a rollout's step), and the process's lifecycle phase.
- * Everything that changes a split goes through `setSplit` (admin, rollout) or `applyConfig`
- * (file), and every change of a route's split is an event with the old split, the new one and
- * what made it (SPEC 6).
+ * overrides (an operator's weights, a rollout's step), the operators' endpoint states (drain,
+ * maintenance) and the process's lifecycle phase. Everything that changes a split goes through
+ * `setSplit` (admin, rollout) or `applyConfig` (file), and every change of a route's split is
+ * an event with the old split, the new one and what made it (SPEC 6); endpoint states change
+ * through `setEndpointState`, each change an event too (SPEC 12).
  */
 import { refusal, type Actor } from "../control/control-api.ts";
 import type { Config } from "../config/schema.ts";
@@ -15,7 +16,14 @@ import { splitFromConfig } from "../routing/route-table.ts";
 import { entriesToPercent, sameEntries } from "../routing/split-entries.ts";
 import type { SplitEntry } from "../routing/split.ts";
 import type { Clock } from "../time/clock.ts";
+import type { Endpoint } from "../upstream/endpoint.ts";
 import type { UpstreamMap } from "../upstream/upstream-set.ts";
+import type {
+  EndpointStateWrite,
+  EndpointStateWriter,
+  EndpointStateWriteResult,
+} from "./endpoint-state-write.ts";
+import { EndpointStateTable, type EndpointStates } from "./endpoint-states.ts";
 import { buildSnapshot, type Snapshot } from "./snapshot.ts";
 import { entriesMap, reconcileOverrides, type SplitOverride } from "./split-overrides.ts";
 import type {
@@ -39,6 +47,10 @@ export interface RuntimeHooks {
   snapshotSwapped?(snapshot: Snapshot, previous: Snapshot): void;
   /** The overrides changed: persist them. */
   overridesChanged?(overrides: ReadonlyMap<string, SplitOverride>): void;
+  /** The endpoint states changed (a write, or states dropped by a config): persist them. */
+  endpointStatesChanged?(states: EndpointStates): void;
+  /** An operator changed this endpoint's state (health checks pause in maintenance). */
+  endpointStateChanged?(endpoint: Endpoint): void;
 }
 
 export interface RuntimeOptions {
@@ -47,16 +59,19 @@ export interface RuntimeOptions {
   upstreams: UpstreamMap;
   /** Overrides saved by an earlier run; those that no longer fit the config are dropped. */
   overrides?: ReadonlyMap<string, SplitOverride>;
+  /** Endpoint states saved by an earlier run; those whose URL is gone are dropped. */
+  endpointStates?: EndpointStates;
   events: EventLog;
   logger: Logger;
   clock: Clock;
   hooks?: RuntimeHooks;
 }
 
-export class Runtime implements SplitWriter, SplitReader {
+export class Runtime implements SplitWriter, SplitReader, EndpointStateWriter {
   phase: LifecyclePhase = "notReady";
   private snapshot: Snapshot;
   private overridesByRoute: Map<string, SplitOverride>;
+  private readonly endpointStateTable: EndpointStateTable;
   private readonly events: EventLog;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -67,6 +82,19 @@ export class Runtime implements SplitWriter, SplitReader {
     this.logger = options.logger;
     this.clock = options.clock;
     this.hooks = options.hooks ?? {};
+    this.endpointStateTable = new EndpointStateTable({
+      events: this.events,
+      logger: this.logger,
+      clock: this.clock,
+    });
+    // Before anything reads the endpoints (health checks skip those in maintenance).
+    const isAnyStateDropped = this.endpointStateTable.reconcile(
+      options.endpointStates ?? new Map(),
+      options.config,
+      options.upstreams,
+      "startup",
+    );
+    if (isAnyStateDropped) this.hooks.endpointStatesChanged?.(this.endpointStateTable.states);
     const { kept, dropped } = reconcileOverrides(options.overrides ?? new Map(), options.config);
     this.overridesByRoute = kept;
     this.snapshot = buildSnapshot(
@@ -94,6 +122,11 @@ export class Runtime implements SplitWriter, SplitReader {
     return this.overridesByRoute;
   }
 
+  /** Endpoints an operator drained or put in maintenance, by upstream and URL. */
+  get endpointStates(): EndpointStates {
+    return this.endpointStateTable.states;
+  }
+
   splitOf(route: string): SplitInForce | undefined {
     const compiled = this.snapshot.routes.get(route);
     if (compiled === undefined) return undefined;
@@ -116,6 +149,16 @@ export class Runtime implements SplitWriter, SplitReader {
     return Promise.resolve(this.writeSplit(write));
   }
 
+  /** In force for the next request once it resolves; requests in flight finish. */
+  setEndpointState(write: EndpointStateWrite): Promise<EndpointStateWriteResult> {
+    const { result, changed } = this.endpointStateTable.write(write, this.snapshot.upstreams);
+    if (changed !== undefined) {
+      this.hooks.endpointStateChanged?.(changed);
+      this.hooks.endpointStatesChanged?.(this.endpointStateTable.states);
+    }
+    return Promise.resolve(result);
+  }
+
   /**
    * A reloaded config (built off to the side, upstreams included) replaces the running one:
    * overrides set against a split the file no longer has are dropped, and each route whose
@@ -127,7 +170,11 @@ export class Runtime implements SplitWriter, SplitReader {
       this.snapshot.routes.routes.map((route) => [route.name, this.splitSourceOf(route.name)]),
     );
     this.overridesByRoute = kept;
+    // The states go onto the new endpoints before the new snapshot serves.
+    const states = this.endpointStateTable;
+    const isAnyStateDropped = states.reconcile(states.states, config, upstreams, actor);
     const previous = this.swapTo(buildSnapshot(config, configHash, upstreams, entriesMap(kept)));
+    if (isAnyStateDropped) this.hooks.endpointStatesChanged?.(states.states);
     for (const drop of dropped) this.reportDroppedOverride(drop.route, drop.reason, actor);
     if (dropped.length > 0) this.hooks.overridesChanged?.(kept);
     for (const route of this.snapshot.routes.routes) {

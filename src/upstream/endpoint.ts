@@ -1,10 +1,11 @@
 /**
  * One origin URL of an upstream and its keep-alive connection pool. Endpoints outlive config
  * snapshots: a reload that keeps the same upstream name and URL keeps the same Endpoint, so its
- * pool, health and ejection state carry over.
+ * pool, health, ejection and admin state carry over.
  */
 import { Pool } from "undici";
 import type { UpstreamConfig } from "../config/schema.ts";
+import type { EndpointAdminState } from "./endpoint-admin-state.ts";
 
 export class Endpoint {
   readonly upstreamName: string;
@@ -16,6 +17,11 @@ export class Endpoint {
   isHealthy = true;
   /** Set by passive outlier detection. */
   isEjected = false;
+  /**
+   * Set by the runtime from the operator's endpoint states: only `ready` takes new requests.
+   * A field on the endpoint, so that a pick reads it instead of looking it up.
+   */
+  adminState: EndpointAdminState = "ready";
 
   constructor(upstreamName: string, url: string, config: UpstreamConfig) {
     this.upstreamName = upstreamName;
@@ -39,8 +45,9 @@ export class Endpoint {
     });
   }
 
+  /** Takes new requests: ready, healthy and not ejected. */
   get isAvailable(): boolean {
-    return this.isHealthy && !this.isEjected;
+    return this.adminState === "ready" && this.isHealthy && !this.isEjected;
   }
 
   async close(): Promise<void> {

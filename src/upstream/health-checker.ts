@@ -7,6 +7,11 @@
  * A new endpoint starts out of traffic and is probed at once; its first check decides (see
  * HealthState). On reload, call `update()` with the new upstreams before swapping them in, so
  * that endpoints the reload adds are already out of traffic when the new snapshot serves.
+ *
+ * An endpoint an operator put in maintenance is not probed (as in HAProxy: nothing is sent to
+ * it, and a box taken down on purpose raises no health alarm); its last verdict stays as it
+ * was. When it leaves maintenance its checks start afresh, like a new endpoint's: it takes
+ * traffic again once a check passes. Call `followAdminState()` when an endpoint's state changes.
  */
 import type { HealthCheckConfig } from "../config/schema.ts";
 import type { Logger } from "../log/logger.ts";
@@ -77,6 +82,8 @@ export class HealthChecker {
   readonly #createProber: CreateProber;
   readonly #checks = new Map<Endpoint, EndpointCheck>();
   readonly #awaitingFirstCheck = new Set<EndpointCheck>();
+  /** Endpoints in maintenance whose upstream has checks: the settings to start them with. */
+  readonly #parked = new Map<Endpoint, HealthCheckConfig>();
   readonly #closingProbers = new Set<Promise<void>>();
   /** Every endpoint of the current upstreams, checked or not. */
   #known = new Set<Endpoint>();
@@ -114,9 +121,28 @@ export class HealthChecker {
     this.#apply(upstreams);
   }
 
+  /**
+   * An operator changed `endpoint.adminState`: maintenance stops its checks, leaving maintenance
+   * starts them afresh (out of traffic until a check passes).
+   */
+  followAdminState(endpoint: Endpoint): void {
+    if (this.#isStopped) return;
+    if (endpoint.adminState === "maintenance") {
+      const check = this.#checks.get(endpoint);
+      if (check !== undefined) this.#park(endpoint, check.config);
+      this.#settleFirstRound();
+      return;
+    }
+    const config = this.#parked.get(endpoint);
+    if (config === undefined) return;
+    this.#parked.delete(endpoint);
+    this.#start(endpoint, config, "unknown");
+  }
+
   /** Cancels every timer and probe and closes the probe connections. */
   async stop(): Promise<void> {
     this.#isStopped = true;
+    this.#parked.clear();
     for (const check of this.#checks.values()) this.#retire(check);
     this.#checks.clear();
     this.#awaitingFirstCheck.clear();
@@ -132,10 +158,14 @@ export class HealthChecker {
         const check = this.#checks.get(endpoint);
         if (config === undefined) {
           if (check !== undefined) this.#uncheck(check);
+          this.#parked.delete(endpoint);
           endpoint.isHealthy = true;
+        } else if (endpoint.adminState === "maintenance") {
+          this.#park(endpoint, config);
         } else if (check === undefined) {
           // An endpoint that was serving unchecked keeps serving until checks say otherwise.
-          const wasServing = this.#known.has(endpoint) && endpoint.isHealthy;
+          const wasParked = this.#parked.delete(endpoint);
+          const wasServing = !wasParked && this.#known.has(endpoint) && endpoint.isHealthy;
           this.#start(endpoint, config, wasServing ? "healthy" : "unknown");
         } else {
           this.#reconfigure(check, config);
@@ -147,6 +177,9 @@ export class HealthChecker {
         this.#retire(check);
         this.#checks.delete(endpoint);
       }
+    }
+    for (const endpoint of this.#parked.keys()) {
+      if (!current.has(endpoint)) this.#parked.delete(endpoint);
     }
     this.#known = current;
     this.#settleFirstRound();
@@ -182,6 +215,16 @@ export class HealthChecker {
       this.#scheduleNext(check);
     }
     // A new path or expectStatus applies from the next probe on.
+  }
+
+  /** Maintenance: no probes; the settings are kept for when it ends. */
+  #park(endpoint: Endpoint, config: HealthCheckConfig): void {
+    const check = this.#checks.get(endpoint);
+    if (check !== undefined) {
+      this.#retire(check);
+      this.#checks.delete(endpoint);
+    }
+    this.#parked.set(endpoint, config);
   }
 
   /** The upstream no longer has a health check: the endpoint counts as healthy again. */

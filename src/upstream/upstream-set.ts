@@ -61,9 +61,11 @@ export function buildUpstreams(
       }
       const created = new Endpoint(name, url, upstreamConfig);
       if (existing !== undefined) {
-        // Same endpoint, new pool settings: keep what health checks and ejection know of it.
+        // Same endpoint, new pool settings: keep what health checks, ejection and the
+        // operator (drain, maintenance) say of it.
         created.isHealthy = existing.isHealthy;
         created.isEjected = existing.isEjected;
+        created.adminState = existing.adminState;
       }
       added.push(created);
       return created;

@@ -30,7 +30,10 @@ export class Upstream {
     this.outlierDetector = outlierDetector;
   }
 
-  /** Available: the breaker lets requests through and an endpoint is healthy and not ejected. */
+  /**
+   * Available: the breaker lets requests through and an endpoint is ready (not drained or in
+   * maintenance), healthy and not ejected.
+   */
   get isAvailable(): boolean {
     return this.breaker.isAllowingRequests && this.hasAvailableEndpoint;
   }

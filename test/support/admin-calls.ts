@@ -3,7 +3,12 @@
  * token, and the answers typed as the API documents them.
  */
 import type { Dispatcher } from "undici";
-import type { StatusView, WeightsChange } from "../../src/control/control-api.ts";
+import type {
+  EndpointAdminState,
+  EndpointView,
+  StatusView,
+  WeightsChange,
+} from "../../src/control/control-api.ts";
 import type { LoggedEvent } from "../../src/events/event-log.ts";
 import { httpRequest, type HttpResult, type RequestHeaders } from "./http-client.ts";
 
@@ -84,6 +89,22 @@ export async function setWeights(
     throw new Error(`PUT weights answered ${String(answer.status)}: ${answer.body}`);
   }
   return answer.json as WeightsChange;
+}
+
+/** `PUT /api/v1/upstreams/UPSTREAM/endpoints/INDEX/state`; throws unless it answers 200. */
+export async function setEndpointState(
+  adminUrl: string,
+  upstream: string,
+  index: number,
+  state: EndpointAdminState,
+  token?: string,
+): Promise<EndpointView> {
+  const path = `/api/v1/upstreams/${upstream}/endpoints/${String(index)}/state`;
+  const answer = await adminCall(adminUrl, "PUT", path, { ...tokenOption(token), json: { state } });
+  if (answer.status !== 200) {
+    throw new Error(`PUT ${path} answered ${String(answer.status)}: ${answer.body}`);
+  }
+  return answer.json as EndpointView;
 }
 
 export async function getEvents(

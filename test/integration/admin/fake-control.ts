@@ -4,7 +4,8 @@
  * the control plane's rules for changing them. Weights are checked by the control plane's own
  * parser; refusals carry its codes and messages (404 unknown route, 400 with each field's
  * problem, 409 while a rollout is progressing or waiting for approval); rollout actions follow
- * its phases; every change is an event. The control contract suite
+ * its phases; endpoint states are set by index and refused with the runtime's own 404s; every
+ * change is an event. The control contract suite
  * (test/integration/control/control-contract.ts) runs against this fake and the real control
  * plane alike, so the two cannot drift apart.
  */
@@ -13,6 +14,8 @@ import type {
   ControlApi,
   ControlError,
   ControlResult,
+  EndpointAdminState,
+  EndpointView,
   ReloadOutcome,
   RolloutStatus,
   RouteStatus,
@@ -22,6 +25,10 @@ import type {
   WeightsChange,
 } from "../../../src/control/control-api.ts";
 import { parseWeightsInput } from "../../../src/control/weights-input.ts";
+import {
+  unknownEndpointError,
+  unknownUpstreamError,
+} from "../../../src/runtime/endpoint-state-write.ts";
 import { entriesToPercent } from "../../../src/routing/split-entries.ts";
 import type { LoggedEvent } from "../../../src/events/event-log.ts";
 import { ROLLOUT_ACTIONS, type RolloutAction } from "../../../src/rollout/rollout-types.ts";
@@ -74,14 +81,14 @@ export class FakeControl implements ControlApi {
       name: "stable",
       breaker: "closed",
       endpoints: [
-        { url: "http://10.0.0.11:8080", healthy: true, ejected: false },
-        { url: "http://10.0.0.12:8080", healthy: false, ejected: true },
+        { url: "http://10.0.0.11:8080", healthy: true, ejected: false, state: "ready" },
+        { url: "http://10.0.0.12:8080", healthy: false, ejected: true, state: "ready" },
       ],
     },
     {
       name: "canary",
       breaker: "open",
-      endpoints: [{ url: "http://10.0.0.21:8080", healthy: true, ejected: false }],
+      endpoints: [{ url: "http://10.0.0.21:8080", healthy: true, ejected: false, state: "ready" }],
     },
   ];
   configHash = "3f2a9c1d5e7b8a0c4d6e8f1a2b3c4d5e";
@@ -108,6 +115,9 @@ export class FakeControl implements ControlApi {
     actor: Actor;
     weights?: unknown;
     action?: string;
+    upstream?: string;
+    index?: number;
+    state?: EndpointAdminState;
   }[] = [];
 
   status(): StatusView {
@@ -170,6 +180,29 @@ export class FakeControl implements ControlApi {
       return { ok: true, value: { route, before: split, after: split, splitSource: "file" } };
     }
     return { ok: true, value: this.apply(target, { ...target.fileSplit }, actor, "file") };
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- as setWeights
+  async setEndpointState(
+    upstream: string,
+    index: number,
+    state: EndpointAdminState,
+    actor: Actor,
+  ): Promise<ControlResult<EndpointView>> {
+    this.calls.push({ method: "setEndpointState", upstream, index, state, actor });
+    const found = this.upstreams.find((candidate) => candidate.name === upstream);
+    if (found === undefined) return { ok: false, error: unknownUpstreamError(upstream) };
+    const endpoint = found.endpoints[index];
+    if (endpoint === undefined) {
+      return { ok: false, error: unknownEndpointError(upstream, index, found.endpoints.length) };
+    }
+    const before = endpoint.state;
+    if (before !== state) {
+      endpoint.state = state;
+      const change = { upstream, index, url: endpoint.url, before, after: state };
+      this.append("endpoint.stateChanged", { ...change, actor, source: "admin" });
+    }
+    return { ok: true, value: { upstream, index, before, ...endpoint } };
   }
 
   reload(actor: Actor): Promise<ReloadOutcome> {

@@ -45,16 +45,20 @@ describe("switchyard status", () => {
       ),
     );
     expect(lines).toContainEqual(
-      expect.stringMatching(/^UPSTREAM\s+BREAKER\s+ENDPOINT\s+HEALTH\s+EJECTED$/),
+      expect.stringMatching(/^UPSTREAM\s+BREAKER\s+#\s+ENDPOINT\s+STATE\s+HEALTH\s+EJECTED$/),
     );
     expect(lines).toContainEqual(
-      expect.stringMatching(/^stable\s+closed\s+http:\/\/10\.0\.0\.11:8080\s+healthy\s+-$/),
+      expect.stringMatching(
+        /^stable\s+closed\s+0\s+http:\/\/10\.0\.0\.11:8080\s+ready\s+healthy\s+-$/,
+      ),
     );
     expect(lines).toContainEqual(
-      expect.stringMatching(/^\s+http:\/\/10\.0\.0\.12:8080\s+unhealthy\s+ejected$/),
+      expect.stringMatching(/^\s+1\s+http:\/\/10\.0\.0\.12:8080\s+ready\s+unhealthy\s+ejected$/),
     );
     expect(lines).toContainEqual(
-      expect.stringMatching(/^canary\s+open\s+http:\/\/10\.0\.0\.21:8080\s+healthy\s+-$/),
+      expect.stringMatching(
+        /^canary\s+open\s+0\s+http:\/\/10\.0\.0\.21:8080\s+ready\s+healthy\s+-$/,
+      ),
     );
     expect(lines).toContainEqual(expect.stringMatching(/^config\s+config\/switchyard\.yaml$/));
     expect(lines).toContainEqual(expect.stringMatching(/^hash\s+3f2a9c1d5e7b$/));

@@ -7,10 +7,16 @@
  *
  * The scenario: upstreams `stable` and `canary`; route `web` with the file's split
  * {stable: 95, canary: 5} and no rollout; route `api` with a rollout of `canary` over `stable`
- * through steps 5, 10, 25, 50, 100, at step 10% in the phase the test asks for.
+ * through steps 5, 10, 25, 50, 100, at step 10% in the phase the test asks for. `stable` has
+ * at least one endpoint and `canary` exactly one, all ready.
  */
 import { describe, expect, it } from "vitest";
-import type { ControlApi, ControlResult, RolloutStatus } from "../../../src/control/control-api.ts";
+import type {
+  ControlApi,
+  ControlResult,
+  EndpointStatus,
+  RolloutStatus,
+} from "../../../src/control/control-api.ts";
 import type { LoggedEvent } from "../../../src/events/event-log.ts";
 
 export type ScenarioPhase = "progressing" | "waitingApproval" | "paused";
@@ -253,6 +259,81 @@ export function runControlContract(name: string, factory: ControlFactory): void 
       }),
     );
 
+    it("sets an endpoint's state by index, answers its view, shows it in status, and records it", () =>
+      withControl("progressing", async (control) => {
+        const endpoint = endpointOf(control, "stable", 0);
+        expect(endpoint.state).toBe("ready");
+        const since = lastEventId(control);
+        expect(valueOf(await control.setEndpointState("stable", 0, "drain", ACTOR))).toEqual({
+          upstream: "stable",
+          index: 0,
+          before: "ready",
+          ...endpoint,
+          state: "drain",
+        });
+        expect(endpointOf(control, "stable", 0)).toEqual({ ...endpoint, state: "drain" });
+        const change = { upstream: "stable", index: 0, url: endpoint.url };
+        expect(control.events(since)).toEqual([
+          expect.objectContaining({
+            type: "endpoint.stateChanged",
+            ...change,
+            before: "ready",
+            after: "drain",
+            actor: ACTOR,
+            source: "admin",
+          }),
+        ]);
+
+        valueOf(await control.setEndpointState("stable", 0, "maintenance", ACTOR));
+        valueOf(await control.setEndpointState("stable", 0, "ready", ACTOR));
+        expect(endpointOf(control, "stable", 0).state).toBe("ready");
+        expect(
+          control
+            .events(since)
+            .filter((event) => event.type === "endpoint.stateChanged")
+            .map((event) => [event.before, event.after]),
+        ).toEqual([
+          ["ready", "drain"],
+          ["drain", "maintenance"],
+          ["maintenance", "ready"],
+        ]);
+      }));
+
+    it("answers a state the endpoint already has without an event", () =>
+      withControl("progressing", async (control) => {
+        const since = lastEventId(control);
+        expect(valueOf(await control.setEndpointState("canary", 0, "ready", ACTOR))).toMatchObject({
+          upstream: "canary",
+          index: 0,
+          before: "ready",
+          state: "ready",
+        });
+        expect(control.events(since)).toEqual([]);
+      }));
+
+    it.each([
+      ["an unknown upstream", "blue", 0, "SWITCHYARD_UNKNOWN_UPSTREAM", 'no upstream named "blue"'],
+      [
+        "an index past the end",
+        "canary",
+        1,
+        "SWITCHYARD_UNKNOWN_ENDPOINT",
+        'upstream "canary" has no endpoint 1; its one endpoint is 0 (in the order of its endpoints list)',
+      ],
+    ])("answers 404 for %s, and changes nothing", (_case, upstream, index, code, message) =>
+      withControl("progressing", async (control) => {
+        const since = lastEventId(control);
+        const before = control.status().upstreams;
+        expect(errorOf(await control.setEndpointState(upstream, index, "drain", ACTOR))).toEqual({
+          status: 404,
+          code,
+          message,
+        });
+        expect(control.status().upstreams).toEqual(before);
+        expect(control.events(since)).toEqual([]);
+      }),
+    );
+
     it("pauses a progressing rollout and resumes it, each an event", () =>
       withControl("progressing", async (control) => {
         const since = lastEventId(control);
@@ -356,6 +437,14 @@ function routeOf(control: ControlApi, name: string) {
   const found = control.status().routes.find((route) => route.name === name);
   if (found === undefined) throw new Error(`no route ${name} in status`);
   return found;
+}
+
+function endpointOf(control: ControlApi, upstream: string, index: number): EndpointStatus {
+  const found = control.status().upstreams.find((candidate) => candidate.name === upstream);
+  const endpoint = found?.endpoints[index];
+  if (endpoint === undefined)
+    throw new Error(`no endpoint ${upstream}[${String(index)}] in status`);
+  return endpoint;
 }
 
 function rolloutOf(control: ControlApi, name: string): RolloutStatus | null {

@@ -11,7 +11,10 @@ const VIEW: StatusView = {
     {
       name: "canary",
       breaker: "closed",
-      endpoints: [{ url: "http://127.0.0.1:9", healthy: false, ejected: true }],
+      endpoints: [
+        { url: "http://127.0.0.1:9", healthy: false, ejected: true, state: "ready" },
+        { url: "http://127.0.0.1:10", healthy: true, ejected: false, state: "maintenance" },
+      ],
     },
   ],
   config: {
@@ -31,9 +34,10 @@ describe("formatStatus", () => {
       "ROUTE  SPLIT                      SOURCE  ROLLOUT",
       "web    stable 99.5%, canary 0.5%  admin   none",
       "",
-      "UPSTREAM  BREAKER   ENDPOINT            HEALTH     EJECTED",
-      "stable    halfOpen  -                   -          -",
-      "canary    closed    http://127.0.0.1:9  unhealthy  ejected",
+      "UPSTREAM  BREAKER   #  ENDPOINT             STATE        HEALTH     EJECTED",
+      "stable    halfOpen  -  -                    -            -          -",
+      "canary    closed    0  http://127.0.0.1:9   ready        unhealthy  ejected",
+      "                    1  http://127.0.0.1:10  maintenance  healthy    -",
       "",
       "config      /etc/switchyard.yaml",
       "hash        0123456789ab",

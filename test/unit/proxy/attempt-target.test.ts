@@ -1,7 +1,7 @@
 /**
- * Which upstream and endpoint an attempt goes to (SPEC 3.5, 3.6 and 4), on real upstreams
+ * Which upstream and endpoint an attempt goes to (SPEC 3.5, 3.6, 4 and 12), on real upstreams
  * built from a config (their pools never connect). Availability is set by hand: an endpoint
- * out of health checks, or a breaker opened by failed calls. Table-driven: each case names the
+ * out of health checks, drained or in maintenance, or a breaker opened by failed calls. Table-driven: each case names the
  * state, the call and where the attempt must go (or that there is none: 503).
  */
 import { afterEach, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import {
   type AttemptTarget,
 } from "../../../src/proxy/attempt-target.ts";
 import { buildSnapshot, type Snapshot } from "../../../src/runtime/snapshot.ts";
+import type { EndpointAdminState } from "../../../src/upstream/endpoint-admin-state.ts";
 import { buildUpstreams, closeUpstreams } from "../../../src/upstream/upstream-set.ts";
 import { testUpstreamDeps } from "../../support/upstream-deps.ts";
 
@@ -30,11 +31,15 @@ afterEach(async () => {
   opened = [];
 });
 
-/** State by hand: `down` endpoints fail their health checks, `open` upstreams' breakers are open. */
+/**
+ * State by hand: `down` endpoints fail their health checks, `open` upstreams' breakers are
+ * open, `admin` sets endpoints' admin states (drain, maintenance) by URL.
+ */
 interface Scenario {
   fallback?: boolean;
   down?: readonly string[];
   open?: readonly string[];
+  admin?: Readonly<Record<string, EndpointAdminState>>;
 }
 
 async function snapshotOf(scenario: Scenario): Promise<Snapshot> {
@@ -54,6 +59,7 @@ async function snapshotOf(scenario: Scenario): Promise<Snapshot> {
   for (const upstream of upstreams.values()) {
     for (const endpoint of upstream.endpoints) {
       endpoint.isHealthy = !(scenario.down ?? []).includes(endpoint.url);
+      endpoint.adminState = scenario.admin?.[endpoint.url] ?? "ready";
     }
   }
   for (const name of scenario.open ?? []) {
@@ -94,6 +100,24 @@ describe("chooseFirstTarget", () => {
     ["a fallback when its endpoints are all down", "canary", { down: [C1] }, `stable ${S1}`],
     ["no fallback without fallback: true", "canary", { open: ["canary"], fallback: false }, "none"],
     ["none when every upstream is out", "stable", { down: [S1, S2], open: ["canary"] }, "none"],
+    [
+      "a ready endpoint, skipping a drained one",
+      "stable",
+      { admin: { [S1]: "drain" } },
+      `stable ${S2}`,
+    ],
+    [
+      "a fallback when every endpoint is drained or in maintenance",
+      "stable",
+      { admin: { [S1]: "drain", [S2]: "maintenance" } },
+      `canary ${C1}`,
+    ],
+    [
+      "none when the rest is out and every endpoint is drained or in maintenance",
+      "canary",
+      { admin: { [C1]: "maintenance" }, down: [S1, S2] },
+      "none",
+    ],
     ["a fallback for an upstream the snapshot does not have", "gone", {}, `stable ${S1}`],
   ] as const)("takes %s", async (_case, picked, scenario: Scenario, expected) => {
     const snapshot = await snapshotOf(scenario);
@@ -166,6 +190,22 @@ describe("chooseRetryTarget", () => {
       { fallback: false },
       true,
       `canary ${C1}`,
+    ],
+    [
+      "a fallback when the other endpoint is drained",
+      "stable",
+      S1,
+      { admin: { [S2]: "drain" } },
+      false,
+      `canary ${C1}`,
+    ],
+    [
+      "none for a stale connection to an endpoint drained since",
+      "canary",
+      C1,
+      { fallback: false, admin: { [C1]: "drain" } },
+      true,
+      "none",
     ],
     [
       "none for a stale connection when the breaker opened",
