@@ -62,7 +62,10 @@ it("a reload while paused keeps the operator's weights", async () => {
   await setWeights(sy.adminUrl, "web", { stable: 70, canary: 30 });
   // An edit elsewhere in the file; the rollout block is unchanged.
   await writeConfigInPlace(sy.configDir.configFile, configText(config("20s")));
-  expect((await adminCall(sy.adminUrl, "POST", "/api/v1/reload")).status).toBe(200);
+  // The edit is in force: the weights below were kept by a reload, not left by a skipped one.
+  const reload = await adminCall(sy.adminUrl, "POST", "/api/v1/reload");
+  expect(reload.status).toBe(200);
+  expect(reload.json).toMatchObject({ applied: true, changed: true });
   expect(await routeSplit(sy.adminUrl, "web")).toEqual({
     split: { stable: 70, canary: 30 },
     splitSource: "admin",

@@ -121,6 +121,10 @@ const ALL_EVENTS: WebhookTarget["events"] = [
   "promoted",
 ];
 
+function routeOf(body: string): unknown {
+  return (JSON.parse(body) as { route?: unknown }).route;
+}
+
 function hook(url: string, events: WebhookTarget["events"] = ALL_EVENTS): WebhookTarget {
   return { url, events };
 }
@@ -388,12 +392,17 @@ describe("WebhookNotifier close", () => {
     await notifier.close();
     // The retry's timer is gone, and a notify after close queues nothing.
     expect(clock.pendingCount).toBe(0);
+    // Deliveries start on a later turn: an open notifier, told at the same moment, is the
+    // control that shows that turn has come and gone.
+    const open = notifierWith({ clock: new ManualClock() }).notifier;
     notifier.notify([hook(receiver.url)], payload());
+    open.notify([hook(receiver.url)], payload({ route: "control" }));
     expect(notifier.stats()).toMatchObject({ pending: 0, attempts: 1 });
-    // Deliveries start on a later turn (setImmediate): after it, still none has.
-    await new Promise((resolve) => setImmediate(resolve));
+    await waitFor(() => open.stats().attempts === 1 && open.stats().inFlight === 0, {
+      description: "the open notifier's delivery",
+    });
     expect(notifier.stats().attempts).toBe(1);
-    expect(receiver.arrivals).toHaveLength(1);
+    expect(receiver.arrivals.map((arrival) => routeOf(arrival.body))).toEqual(["web", "control"]);
   });
 
   it("aborts requests in flight and closes their sockets", async () => {
