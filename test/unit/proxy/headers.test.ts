@@ -4,6 +4,7 @@
  * what is set (X-Forwarded-*, Via, X-Request-Id), for trusted and untrusted clients.
  * Upgrades have their own cases in upgrade-headers.test.ts.
  */
+import type { IncomingHttpHeaders } from "node:http";
 import { describe, expect, it } from "vitest";
 import {
   buildClientResponseHeaders,
@@ -38,6 +39,11 @@ const ADDED: Pair[] = [
   ["via", `1.1 ${VIA_TOKEN}`],
   ["x-request-id", ID],
 ];
+
+/** Upstream headers with a repeated Connection or Via (typed as one string by node). */
+function repeated(headers: Record<string, string | string[]>): IncomingHttpHeaders {
+  return headers;
+}
 
 /** Values of `name` (any case) among `pairs`. */
 function valuesOf(pairs: readonly Pair[], name: string): string[] {
@@ -254,7 +260,7 @@ describe("buildClientResponseHeaders", () => {
 
   it("reads the names of a Connection header given as an array", () => {
     const headers = buildClientResponseHeaders(
-      { connection: ["X-One", "X-Two"], "x-one": "1", "x-two": "2", "x-three": "3" },
+      repeated({ connection: ["X-One", "X-Two"], "x-one": "1", "x-two": "2", "x-three": "3" }),
       ID,
     );
     expect(Object.keys(headers)).toEqual(["x-three", "via", "x-request-id"]);
@@ -271,7 +277,7 @@ describe("buildClientResponseHeaders", () => {
   it("appends itself to the upstream's Via, and replaces its X-Request-Id", () => {
     expect(
       buildClientResponseHeaders(
-        { via: ["1.1 origin", "1.0 cache"], "x-request-id": "origin-id" },
+        repeated({ via: ["1.1 origin", "1.0 cache"], "x-request-id": "origin-id" }),
         ID,
       ),
     ).toEqual({ via: `1.1 origin, 1.0 cache, 1.1 ${VIA_TOKEN}`, "x-request-id": ID });
