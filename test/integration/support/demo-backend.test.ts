@@ -1,17 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { startDemoBackend, type DemoBackend } from "../../../src/demo/backend.ts";
 import { get, hammer } from "../../support/http-client.ts";
 import { waitFor } from "../../support/ports.ts";
 
+const { track } = cleanupAfterEach();
+
 describe("demo backend", () => {
-  const started: DemoBackend[] = [];
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((backend) => backend.close()));
-  });
   async function start(options: Parameters<typeof startDemoBackend>[0]): Promise<DemoBackend> {
-    const backend = await startDemoBackend(options);
-    started.push(backend);
-    return backend;
+    return track(await startDemoBackend(options));
   }
 
   it("answers its version, name and path", async () => {

@@ -10,7 +10,8 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { Socket } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import {
   WebhookNotifier,
   type WebhookNotifierOptions,
@@ -39,11 +40,7 @@ interface Receiver {
   close(): Promise<void>;
 }
 
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { track } = cleanupAfterEach();
 
 async function startReceiver(behaviour: Behaviour, responseBody = "ok"): Promise<Receiver> {
   const arrivals: Arrival[] = [];
@@ -87,16 +84,14 @@ async function startReceiver(behaviour: Behaviour, responseBody = "ok"): Promise
       await closeServer(server);
     },
   };
-  cleanups.push(() => receiver.close());
-  return receiver;
+  return track(receiver);
 }
 
 function notifierWith(options: Partial<WebhookNotifierOptions> = {}) {
   const logs = captureLogs("debug");
   const warnings = () => logs.atLevel(LOG_LEVEL.warn);
   const notifier = new WebhookNotifier({ logger: logs.logger, random: () => 0, ...options });
-  cleanups.push(() => notifier.close());
-  return { notifier, warnings };
+  return { notifier: track(notifier), warnings };
 }
 
 function payload(overrides: Partial<WebhookPayload> = {}): WebhookPayload {
