@@ -59,6 +59,11 @@ function keeperOn(options: { writeTempFile?: WriteTempFile } = {}) {
   return { keeper: new PersistedStateKeeper(store, logs.logger), logs };
 }
 
+/** Writes a state file (format version 1) holding `routes`, as an earlier run left it. */
+async function writeStateFile(routes: Record<string, unknown>): Promise<void> {
+  await writeFile(file, JSON.stringify({ version: 1, routes }));
+}
+
 async function readJson(path: string): Promise<unknown> {
   return JSON.parse(await readFile(path, "utf8")) as unknown;
 }
@@ -100,25 +105,19 @@ describe("PersistedStateKeeper.load", () => {
   });
 
   it("gives back overrides in basis points and rollout records as saved", async () => {
-    await writeFile(
-      file,
-      JSON.stringify({
-        version: 1,
-        routes: {
-          web: {
-            override: {
-              weights: { stable: 66.67, canary: 33.33 },
-              source: "rollout",
-              setBy: "rollout",
-              setAt: SET_AT,
-              fileSplit: { stable: 100 },
-            },
-            rollout: ROLLOUT,
-          },
-          api: { override: null, rollout: null },
+    await writeStateFile({
+      web: {
+        override: {
+          weights: { stable: 66.67, canary: 33.33 },
+          source: "rollout",
+          setBy: "rollout",
+          setAt: SET_AT,
+          fileSplit: { stable: 100 },
         },
-      }),
-    );
+        rollout: ROLLOUT,
+      },
+      api: { override: null, rollout: null },
+    });
     const { keeper } = keeperOn();
     const loaded = await keeper.load();
     expect(loaded.overrides).toEqual(
@@ -148,18 +147,12 @@ describe("PersistedStateKeeper.load", () => {
   ])(
     "drops an override with %s, with a warning, and keeps the route's rollout",
     async (_name, weights, fileSplit) => {
-      await writeFile(
-        file,
-        JSON.stringify({
-          version: 1,
-          routes: {
-            web: {
-              override: { weights, source: "admin", setBy: "ops", setAt: SET_AT, fileSplit },
-              rollout: ROLLOUT,
-            },
-          },
-        }),
-      );
+      await writeStateFile({
+        web: {
+          override: { weights, source: "admin", setBy: "ops", setAt: SET_AT, fileSplit },
+          rollout: ROLLOUT,
+        },
+      });
       const { keeper, logs } = keeperOn();
       const loaded = await keeper.load();
       expect(loaded.overrides).toEqual(new Map());
