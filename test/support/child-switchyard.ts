@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI_MAIN, spawnNode } from "./node-process.ts";
 import { originOf } from "./ports.ts";
-import { parseLogLine, portOf } from "./switchyard-process.ts";
+import { portOf, waitForListening } from "./switchyard-process.ts";
 
 /** Longest the child may live: the streaming tests run for a while. */
 const LIFETIME_LIMIT_MS = 120_000;
@@ -46,16 +46,7 @@ export async function startChildSwitchyard(
   const cleanup = (): Promise<void> => rm(directory, { recursive: true, force: true });
   let port: number;
   try {
-    const listening = await serve.waitForOutput(
-      () =>
-        serve
-          .stdout()
-          .split("\n")
-          .flatMap(parseLogLine)
-          .find((line) => line.msg === "proxy listening"),
-      '"proxy listening" log line',
-      options.startTimeoutMs ?? 10_000,
-    );
+    const listening = await waitForListening(serve, options.startTimeoutMs);
     port = portOf(listening.address);
   } catch (error) {
     serve.child.kill("SIGKILL");

@@ -1,9 +1,9 @@
 /**
- * The repository's scripts (the CLI, `serve`, the demo) as real child processes, run with the
- * Node the project pins: their output collected, a limit on how long each may live, and a
- * registry so that none outlives its test (`killAllNodeChildren` in `afterEach`). The
- * environment is the test's own minus anything that could choose a config file or an address
- * (SWITCHYARD_*, DEMO_*).
+ * The repository's scripts (the CLI, `serve`, the demo, the benches) as real child processes,
+ * run with the Node the project pins (or any command, such as the container's entrypoint
+ * script): their output collected, a limit on how long each may live, and a registry so that
+ * none outlives its test (`killAllNodeChildren` in `afterEach`). The environment is the test's
+ * own minus anything that could choose a config file or an address (SWITCHYARD_*, DEMO_*).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -36,6 +36,8 @@ export interface SpawnNodeOptions {
   env?: Record<string, string>;
   /** Killed after this long (default 15 s). */
   timeoutMs?: number;
+  /** The signal sent once `timeoutMs` has passed (default SIGKILL). */
+  timeoutSignal?: NodeJS.Signals;
 }
 
 export interface NodeChild {
@@ -79,7 +81,16 @@ export function spawnNode(
   args: readonly string[],
   options: SpawnNodeOptions = {},
 ): NodeChild {
-  const child = spawn(NODE, [script, ...args], {
+  return spawnCommand(NODE, [script, ...args], options);
+}
+
+/** Starts `COMMAND ARGS...` (a script that runs Node, say) and returns at once. */
+export function spawnCommand(
+  command: string,
+  args: readonly string[],
+  options: SpawnNodeOptions = {},
+): NodeChild {
+  const child = spawn(command, args, {
     cwd: options.cwd ?? REPO_ROOT,
     env: cleanEnv(options.env),
     stdio: ["ignore", "pipe", "pipe"],
@@ -93,7 +104,7 @@ export function spawnNode(
     output.stderr += chunk;
   });
   const killer = setTimeout(() => {
-    child.kill("SIGKILL");
+    child.kill(options.timeoutSignal ?? "SIGKILL");
   }, options.timeoutMs ?? DEFAULT_LIFETIME_MS);
   const exited = new Promise<ChildExit>((resolve, reject) => {
     child.once("error", reject);

@@ -30,6 +30,8 @@ export interface PacedLoad {
   readonly tally: PacedLoadTally;
   /** Stops sending, waits for the requests in flight; idempotent. */
   stop: () => Promise<PacedLoadTally>;
+  /** stop() without the tally, so that `track()` can stop a load a test left running. */
+  close: () => Promise<void>;
 }
 
 const GRID_MS = 10;
@@ -71,5 +73,11 @@ export function startPacedLoad(url: string, options: PacedLoadOptions): PacedLoa
     await pool.close();
     return tally;
   });
-  return { tally, stop };
+  return {
+    tally,
+    stop,
+    close: async () => {
+      await stop();
+    },
+  };
 }

@@ -88,12 +88,14 @@ export interface RolloutSwitchyard extends RunningSwitchyard {
   readonly configDir: ConfigDir;
   /** `rollout.decision` events so far, oldest first. */
   decisions(): Promise<LoggedEvent[]>;
+  /** close(), then removes the config directory: for a test done with both. */
+  dispose(): Promise<void>;
 }
 
 /**
  * Starts a switchyard in this process from `raw` written to `configDir` (a new temporary
- * directory by default), ticks phased as above. `close` leaves the directory; remove it with
- * `configDir.remove()`.
+ * directory by default), ticks phased as above. `close` leaves the directory (a restart may
+ * use it again); `dispose` removes it too.
  */
 export async function startRolloutSwitchyard(
   raw: Record<string, unknown>,
@@ -118,6 +120,10 @@ export async function startRolloutSwitchyard(
     configDir: dir,
     decisions: async () =>
       (await getEvents(adminUrl)).filter((event) => event.type === "rollout.decision"),
+    dispose: async () => {
+      await running.close();
+      await dir.remove();
+    },
   });
 }
 

@@ -93,6 +93,20 @@ export async function startSwitchyardProcess(
   }
 }
 
+/** The "proxy listening" log line (with `address` and `admin`) of any child running serve. */
+export function waitForListening(child: NodeChild, timeoutMs = 10_000): Promise<LogLine> {
+  return child.waitForOutput(
+    () =>
+      child
+        .stdout()
+        .split("\n")
+        .flatMap(parseLogLine)
+        .find((line) => line.msg === "proxy listening"),
+    '"proxy listening" log line',
+    timeoutMs,
+  );
+}
+
 /** The port at the end of a logged `HOST:PORT` address. */
 export function portOf(address: unknown): number {
   const match = typeof address === "string" ? /:(\d+)$/.exec(address) : null;

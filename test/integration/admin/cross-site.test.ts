@@ -4,8 +4,7 @@
  * and a write not declared JSON change nothing; the listener's own names, the names of
  * admin.allowedHosts and the CLI still get through.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startDemoBackend, type DemoBackend } from "../../../src/demo/backend.ts";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { errorOf, getStatus, type AdminAnswer } from "../../support/admin-calls.ts";
 import { configText, writeConfigInPlace } from "../../support/file-switchyard.ts";
 import { closeDefaultAgent, httpRequest, type RequestHeaders } from "../../support/http-client.ts";
@@ -15,6 +14,8 @@ import {
   startRolloutSwitchyard,
   type RolloutSwitchyard,
 } from "../../support/rollout-switchyard.ts";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
+import { demoPairForFile } from "../../support/demo-pair.ts";
 import { killAllChildren, runCli } from "../cli/child-process.ts";
 
 const PROMOTE = "/api/v1/routes/web/rollout/promote";
@@ -23,32 +24,21 @@ const JSON_TYPE = { "content-type": "application/json" };
 /** The split while the rollout is at its first step, as the file's rollout block sets it. */
 const FIRST_STEP = { split: { stable: 90, canary: 10 }, splitSource: "rollout" };
 
-let stable: DemoBackend;
-let canary: DemoBackend;
-let proxy: RolloutSwitchyard | undefined;
-
-beforeAll(async () => {
-  stable = await startDemoBackend({ name: "stable", version: "1.0.0" });
-  canary = await startDemoBackend({ name: "canary", version: "2.0.0" });
-});
+const demo = demoPairForFile();
+const { defer } = cleanupAfterEach();
 
 afterEach(async () => {
   await killAllChildren();
-  await proxy?.close();
-  await proxy?.configDir.remove();
-  proxy = undefined;
 });
 
 afterAll(async () => {
-  await stable.close();
-  await canary.close();
   await closeDefaultAgent();
 });
 
 function rawConfig(allowedHosts: string[] = []): Record<string, unknown> {
   return canaryRolloutConfig({
-    stableUrl: stable.url,
-    canaryUrl: canary.url,
+    stableUrl: demo.stable.url,
+    canaryUrl: demo.canary.url,
     // No decision during a test: only the calls below may move the rollout.
     rollout: { interval: "1h" },
     top: { admin: { allowedHosts } },
@@ -56,8 +46,9 @@ function rawConfig(allowedHosts: string[] = []): Record<string, unknown> {
 }
 
 async function start(allowedHosts: string[] = []): Promise<RolloutSwitchyard> {
-  proxy = await startRolloutSwitchyard(rawConfig(allowedHosts));
-  return proxy;
+  const sy = await startRolloutSwitchyard(rawConfig(allowedHosts));
+  defer(() => sy.dispose());
+  return sy;
 }
 
 async function call(

@@ -3,43 +3,25 @@
  * and switchyard, so the bench keeps working as the code and the config schema change. Checks
  * what was written and its shape, never a timing: benchmarks are run, not asserted.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT, runNode, type ChildExit } from "../../support/node-process.ts";
 
-const REPO_ROOT = join(import.meta.dirname, "../../..");
 const RUN_TIMEOUT_MS = 90_000;
 
-interface RunOutcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runBench(args: string[]): Promise<RunOutcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, "bench/run.ts"), ...args], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGINT"), RUN_TIMEOUT_MS - 5000);
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+/** Interrupted (SIGINT, so it stops what it started) a little before the test's own limit. */
+function runBench(args: string[]): Promise<ChildExit> {
+  return runNode(join(REPO_ROOT, "bench/run.ts"), args, {
+    timeoutMs: RUN_TIMEOUT_MS - 5000,
+    timeoutSignal: "SIGINT",
   });
 }
 
 describe("npm run bench, quickest mode", () => {
   let outDir: string;
-  let outcome: RunOutcome;
+  let outcome: ChildExit;
 
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), "switchyard-bench-test-"));

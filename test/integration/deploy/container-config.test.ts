@@ -4,7 +4,7 @@
  * environment variables point it at the upstreams, the entrypoint keeps the admin API on
  * loopback behind an unknowable token unless a token is set, and the two together serve.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +13,9 @@ import type { Config } from "../../../src/config/schema.ts";
 import { adminCall } from "../../support/admin-calls.ts";
 import { startEchoBackend, type EchoBackend } from "../../support/echo-backend.ts";
 import { closeDefaultAgent, get } from "../../support/http-client.ts";
+import { killAllNodeChildren, spawnCommand } from "../../support/node-process.ts";
+import { originOf } from "../../support/ports.ts";
+import { portOf, waitForListening } from "../../support/switchyard-process.ts";
 import { childEnv, CLI_MAIN, NODE, REPO_ROOT, runCli } from "../cli/child-process.ts";
 
 const CONFIG_FILE = join(REPO_ROOT, "config/container.yaml");
@@ -20,6 +23,8 @@ const ENTRYPOINT = join(REPO_ROOT, "deploy/container/entrypoint.sh");
 const CONFIG_TEXT = readFileSync(CONFIG_FILE, "utf8");
 const TOKEN = "a-token-set-by-the-operator";
 const SERVE_TIMEOUT_MS = 15_000;
+/** Longest the served process may live: the test then fails rather than leaves it running. */
+const SERVE_LIFETIME_MS = 30_000;
 
 function load(env: Record<string, string>): Config {
   const loaded = loadConfigText(CONFIG_TEXT, "config/container.yaml", env);
@@ -110,16 +115,14 @@ describe("the image's entrypoint", () => {
 describe("the default config served through the entrypoint", () => {
   let stable: EchoBackend;
   let canary: EchoBackend;
-  let child: ChildProcess | undefined;
 
   beforeAll(async () => {
     stable = await startEchoBackend({ name: "stable" });
     canary = await startEchoBackend({ name: "canary" });
   });
 
-  afterEach(() => {
-    child?.kill("SIGKILL");
-    child = undefined;
+  afterEach(async () => {
+    await killAllNodeChildren();
   });
 
   afterAll(async () => {
@@ -128,42 +131,25 @@ describe("the default config served through the entrypoint", () => {
   });
 
   /** Starts it and resolves with the proxy's and admin's origins from the "proxy listening" line. */
-  function serve(): Promise<{ proxyUrl: string; adminUrl: string }> {
-    const started = spawn("sh", [ENTRYPOINT, NODE, CLI_MAIN, "serve", "--config", CONFIG_FILE], {
-      env: childEnv({
-        SWITCHYARD_PROXY_LISTEN: "127.0.0.1:0",
-        SWITCHYARD_ADMIN_LISTEN: "127.0.0.1:0",
-        SWITCHYARD_STABLE_URL: stable.url,
-        SWITCHYARD_CANARY_URL: canary.url,
-      }),
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child = started;
-    return new Promise((resolve, reject) => {
-      let output = "";
-      const timer = setTimeout(() => {
-        reject(new Error(`no "proxy listening" line in ${String(SERVE_TIMEOUT_MS)} ms: ${output}`));
-      }, SERVE_TIMEOUT_MS);
-      const onData = (chunk: Buffer): void => {
-        output += chunk.toString("utf8");
-        // Complete lines only: the last one may still be arriving.
-        const listening = output
-          .split("\n")
-          .slice(0, -1)
-          .filter((line) => line.startsWith("{") && line.includes('"proxy listening"'))
-          .map((line) => JSON.parse(line) as { address: string; admin: string })[0];
-        if (listening === undefined) return;
-        clearTimeout(timer);
-        resolve({ proxyUrl: `http://${listening.address}`, adminUrl: `http://${listening.admin}` });
-      };
-      started.stdout.on("data", onData);
-      started.stderr.on("data", onData);
-      started.once("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`exited ${String(code)} before listening: ${output}`));
-      });
-    });
+  async function serve(): Promise<{ proxyUrl: string; adminUrl: string }> {
+    const serving = spawnCommand(
+      "sh",
+      [ENTRYPOINT, NODE, CLI_MAIN, "serve", "--config", CONFIG_FILE],
+      {
+        env: {
+          SWITCHYARD_PROXY_LISTEN: "127.0.0.1:0",
+          SWITCHYARD_ADMIN_LISTEN: "127.0.0.1:0",
+          SWITCHYARD_STABLE_URL: stable.url,
+          SWITCHYARD_CANARY_URL: canary.url,
+        },
+        timeoutMs: SERVE_LIFETIME_MS,
+      },
+    );
+    const listening = await waitForListening(serving, SERVE_TIMEOUT_MS);
+    return {
+      proxyUrl: originOf(portOf(listening["address"])),
+      adminUrl: originOf(portOf(listening["admin"])),
+    };
   }
 
   it("proxies to stable, and to canary on x-canary: always; the admin API takes no guess", async () => {

@@ -5,7 +5,6 @@
  * that lets in exactly what is copied, and a HEALTHCHECK command that really tells a healthy
  * admin API from one that is not.
  */
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
@@ -13,7 +12,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfigText } from "../../../src/config/load.ts";
 import { closeServer, listenOnFreePort } from "../../support/ports.ts";
 import { singleUpstreamConfig, startTestSwitchyard } from "../../support/switchyard.ts";
-import { childEnv, NODE, REPO_ROOT } from "../cli/child-process.ts";
+import { NODE, REPO_ROOT, spawnCommand } from "../../support/node-process.ts";
 
 interface Instruction {
   readonly keyword: string;
@@ -133,13 +132,12 @@ describe("the HEALTHCHECK command", () => {
     return words.slice(1);
   }
 
-  function runHealthcheckOn(port: number): Promise<number | null> {
-    const child = spawn(NODE, healthcheck(), {
-      env: childEnv({ SWITCHYARD_ADMIN_LISTEN: `127.0.0.1:${String(port)}` }),
-      stdio: "ignore",
-      timeout: 10_000,
+  async function runHealthcheckOn(port: number): Promise<number | null> {
+    const child = spawnCommand(NODE, healthcheck(), {
+      env: { SWITCHYARD_ADMIN_LISTEN: `127.0.0.1:${String(port)}` },
+      timeoutMs: 10_000,
     });
-    return new Promise((resolve) => child.once("exit", resolve));
+    return (await child.exited).code;
   }
 
   async function runHealthcheck(status: number): Promise<number | null> {
@@ -167,13 +165,7 @@ describe("the HEALTHCHECK command", () => {
     expect(await runHealthcheck(503)).toBe(1);
     await closeServer(server!);
     server = undefined;
-    const port = await freePortNobodyListensOn();
-    const child = spawn(NODE, healthcheck(), {
-      env: childEnv({ SWITCHYARD_ADMIN_LISTEN: `127.0.0.1:${String(port)}` }),
-      stdio: "ignore",
-      timeout: 10_000,
-    });
-    expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(1);
+    expect(await runHealthcheckOn(await freePortNobodyListensOn())).toBe(1);
   });
 });
 

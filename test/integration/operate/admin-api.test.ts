@@ -7,6 +7,7 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { StartError, startSwitchyard } from "../../../src/app.ts";
 import { configSchema } from "../../../src/config/schema.ts";
 import { createSilentLogger } from "../../../src/log/logger.ts";
@@ -41,7 +42,7 @@ const PROBES = 20;
 let stable: EchoBackend;
 let canary: EchoBackend;
 let switchyard: FileSwitchyard | undefined;
-const cleanups: (() => Promise<void>)[] = [];
+const { defer } = cleanupAfterEach();
 
 beforeAll(async () => {
   stable = await startEchoBackend({ name: "stable" });
@@ -51,7 +52,6 @@ beforeAll(async () => {
 afterEach(async () => {
   await switchyard?.close();
   switchyard = undefined;
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   await killAllSwitchyardProcesses();
   await closeDefaultAgent();
 });
@@ -322,7 +322,7 @@ describe("refusing to start an exposed admin listener", () => {
 
   it("makes `switchyard serve` exit 1 with that sentence", async () => {
     const dir = await makeConfigDir(configText(exposed([])));
-    cleanups.push(dir.remove);
+    defer(dir.remove);
     const serve = spawnSwitchyard(dir.configFile);
     const exit = await serve.exited;
     expect(exit.code).toBe(1);

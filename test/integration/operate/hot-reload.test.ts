@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { mkdir, rename, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { adminCall, errorOf, getEvents, getStatus } from "../../support/admin-calls.ts";
 import { yamlLines } from "../../support/config-fixtures.ts";
 import { startEchoBackend, type EchoBackend } from "../../support/echo-backend.ts";
@@ -33,7 +34,7 @@ const PROBES = 8;
 
 let stable: EchoBackend;
 let canary: EchoBackend;
-const cleanups: (() => Promise<void>)[] = [];
+const { defer, track } = cleanupAfterEach();
 
 beforeAll(async () => {
   stable = await startEchoBackend({ name: "stable" });
@@ -41,7 +42,6 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   await killAllSwitchyardProcesses();
   await closeDefaultAgent();
 });
@@ -80,9 +80,7 @@ function configYaml(
 }
 
 async function start(text: string, options: Parameters<typeof startFileSwitchyard>[1] = {}) {
-  const switchyard = await startFileSwitchyard(text, options);
-  cleanups.push(() => switchyard.close());
-  return switchyard;
+  return track(await startFileSwitchyard(text, options));
 }
 
 /** Which backends answered `PROBES` requests to `path`. */
@@ -226,8 +224,7 @@ describe("hot reload of a watched config file", () => {
 
 describe("requests across a reload", () => {
   it("lets a request in flight finish on its upstream when a reload removes that upstream", async () => {
-    const slow = await startEchoBackend({ name: "slow", delayMs: 800 });
-    cleanups.push(() => slow.close());
+    const slow = track(await startEchoBackend({ name: "slow", delayMs: 800 }));
     const withSlow = (split: string, hasSlow: boolean): string =>
       yamlLines(
         "listen: { proxy: 127.0.0.1:0, admin: 127.0.0.1:0 }",
@@ -298,7 +295,7 @@ describe("reload on request", () => {
 
   it("SIGHUP makes a serve process reload its config file", async () => {
     const { configFile, remove } = await makeConfigDir(configYaml("{ stable: 100 }"));
-    cleanups.push(remove);
+    defer(remove);
     const serve = await startSwitchyardProcess(configFile);
     expect(await hammer(`${serve.proxyUrl}/`, { total: PROBES, concurrency: 2 })).toMatchObject({
       byName: { stable: PROBES },

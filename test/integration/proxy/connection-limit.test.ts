@@ -6,6 +6,7 @@
  * and service resumes once connections close.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { ADMIN_MAX_CONNECTIONS } from "../../../src/admin/admin-server.ts";
 import { createCapturedLogger } from "../../support/captured-logger.ts";
 import { startEchoBackend, type EchoBackend } from "../../support/echo-backend.ts";
@@ -29,16 +30,13 @@ const DEADLINE_MS = 10_000;
 const REFUSED_LOG =
   "connections refused: the listener already holds its maximum of open connections";
 
-const cleanups: (() => Promise<void>)[] = [];
+const { track, defer } = cleanupAfterEach();
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   await closeDefaultAgent();
 });
 
 async function startBackend(): Promise<EchoBackend> {
-  const backend = await startEchoBackend({ name: "stable" });
-  cleanups.push(() => backend.close());
-  return backend;
+  return track(await startEchoBackend({ name: "stable" }));
 }
 
 function limitConfig(backend: EchoBackend, maxConnections?: number): Record<string, unknown> {
@@ -55,17 +53,15 @@ async function startLimited(config: Record<string, unknown>): Promise<{
   logs: LogLine[];
 }> {
   const { logger, lines } = createCapturedLogger();
-  const switchyard = await startFileSwitchyard(config, { logger, isWatchingConfig: false });
-  cleanups.push(() => switchyard.close());
+  const switchyard = track(await startFileSwitchyard(config, { logger, isWatchingConfig: false }));
   return { switchyard, logs: lines };
 }
 
 /** Opens `count` connections that send nothing, BATCH at a time; all are closed at cleanup. */
 async function openIdle(port: number, count: number): Promise<RawConnection[]> {
   const opened: RawConnection[] = [];
-  cleanups.push(() => {
+  defer(() => {
     for (const connection of opened) connection.destroy();
-    return Promise.resolve();
   });
   while (opened.length < count) {
     const size = Math.min(BATCH, count - opened.length);
@@ -204,9 +200,8 @@ describe("server.maxConnections", () => {
     const { proxyPort, adminUrl } = switchyard;
 
     const tunnel = await connectRaw(proxyPort);
-    cleanups.push(() => {
+    defer(() => {
       tunnel.destroy();
-      return Promise.resolve();
     });
     await tunnel.write(
       "GET /tunnel HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade\r\nUpgrade: echo-protocol/1\r\n\r\n",

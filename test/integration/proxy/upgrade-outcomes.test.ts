@@ -7,6 +7,7 @@
  */
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { getStatus } from "../../support/admin-calls.ts";
 import { startEchoBackend } from "../../support/echo-backend.ts";
 import { closeDefaultAgent, get } from "../../support/http-client.ts";
@@ -22,16 +23,10 @@ import {
 } from "../../support/switchyard.ts";
 import { errorCodeOf, upgradeRequest, WEBSOCKET_HEADERS } from "../../support/upgrade-client.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
+const { track } = cleanupAfterEach();
 afterEach(async () => {
   await closeDefaultAgent();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function track<T extends { close(): Promise<void> }>(closable: T): T {
-  cleanups.push(() => closable.close());
-  return closable;
-}
 
 const WEBSOCKET_UPGRADE = upgradeRequest("/ws", "websocket", WEBSOCKET_HEADERS);
 

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { headerValues, startEchoBackend, type EchoBackend } from "../../support/echo-backend.ts";
+import { within } from "../../support/deadline.ts";
 import { closeServer, listenOnFreePort, originOf, waitFor } from "../../support/ports.ts";
 import { connectRaw, parseAllResponses, sendRaw } from "../../support/raw-client.ts";
 import {
@@ -266,15 +267,7 @@ describe("stopping switchyard with a tunnel open", () => {
       const connection = await connectRaw(proxy.proxyPort);
       await connection.write(upgradeRequest("/tunnel", "echo-protocol/1"));
       await connection.waitForData("\r\n\r\n");
-      const closed = await Promise.race([
-        proxy.close().then(() => true),
-        new Promise<boolean>((resolve) =>
-          setTimeout(() => {
-            resolve(false);
-          }, 3000),
-        ),
-      ]);
-      expect(closed).toBe(true);
+      await within(proxy.close(), 3000, "closing switchyard with a tunnel open");
       expect(await connection.waitClosed(1000)).toBe(true);
     } finally {
       await backend.close();

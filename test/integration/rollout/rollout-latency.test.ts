@@ -6,11 +6,12 @@
  * the first step (action hold) until the canary is fast again, or rolls the canary back
  * (action rollback).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startDemoBackend, type DemoBackend } from "../../../src/demo/backend.ts";
+import { describe, expect, it } from "vitest";
 import type { LoggedEvent } from "../../../src/events/event-log.ts";
 import { adminCall, getStatus, routeSplit } from "../../support/admin-calls.ts";
-import { startPacedLoad, type PacedLoad } from "../../support/paced-load.ts";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
+import { demoPairForFile } from "../../support/demo-pair.ts";
+import { startPacedLoad } from "../../support/paced-load.ts";
 import { waitFor } from "../../support/ports.ts";
 import {
   CANARY_ALWAYS_TRIED,
@@ -33,42 +34,16 @@ interface DecisionEvent extends LoggedEvent {
   metrics: { requests: number; baselineRequests: number; "latencyP95Ratio@3s"?: number };
 }
 
-let stable: DemoBackend;
-let canary: DemoBackend;
-let proxy: RolloutSwitchyard | undefined;
-let load: PacedLoad | undefined;
-
-beforeAll(async () => {
-  stable = await startDemoBackend({
-    name: "stable",
-    version: "1.0.0",
-    latencyMs: STABLE_LATENCY_MS,
-  });
-  canary = await startDemoBackend({
-    name: "canary",
-    version: "2.0.0",
-    latencyMs: CANARY_LATENCY_MS,
-  });
+const demo = demoPairForFile({
+  stable: { latencyMs: STABLE_LATENCY_MS },
+  canary: { latencyMs: CANARY_LATENCY_MS },
 });
-
-afterEach(async () => {
-  await load?.stop();
-  load = undefined;
-  await proxy?.close();
-  await proxy?.configDir.remove();
-  proxy = undefined;
-  canary.setLatencyMs(CANARY_LATENCY_MS);
-});
-
-afterAll(async () => {
-  await stable.close();
-  await canary.close();
-});
+const { defer, track } = cleanupAfterEach();
 
 async function startWithRatioCheck(action: "hold" | "rollback"): Promise<RolloutSwitchyard> {
   const config = canaryRolloutConfig({
-    stableUrl: stable.url,
-    canaryUrl: canary.url,
+    stableUrl: demo.stable.url,
+    canaryUrl: demo.canary.url,
     canaryUpstream: CANARY_ALWAYS_TRIED,
     rollout: {
       checks: [
@@ -79,12 +54,13 @@ async function startWithRatioCheck(action: "hold" | "rollback"): Promise<Rollout
       ],
     },
   });
-  proxy = await startRolloutSwitchyard(config);
+  const proxy = await startRolloutSwitchyard(config);
+  defer(() => proxy.dispose());
   // Paused while the connections warm up: first connections and a cold JIT swell the p95 of
   // either side by tens of milliseconds, which would blur the ratio. Resume starts a fresh window.
   await rolloutAction(proxy, "pause");
-  const warmUp = startPacedLoad(`${proxy.url}/`, { ratePerSecond: RATE_PER_SECOND });
-  load = warmUp;
+  // It runs on to the end of the test.
+  const warmUp = track(startPacedLoad(`${proxy.url}/`, { ratePerSecond: RATE_PER_SECOND }));
   await waitFor(() => (warmUp.tally.byStatus[200] ?? 0) >= WARM_UP_REQUESTS, {
     timeoutMs: 20_000,
     description: `${String(WARM_UP_REQUESTS)} warm-up answers`,
@@ -127,7 +103,7 @@ describe("a canary three times slower than stable", () => {
     expect(await rolloutOf(sy)).toMatchObject({ phase: "progressing", stepIndex: 0 });
     expect((await routeSplit(sy.adminUrl, "web")).split).toEqual({ stable: 90, canary: 10 });
 
-    canary.setLatencyMs(STABLE_LATENCY_MS);
+    demo.canary.setLatencyMs(STABLE_LATENCY_MS);
     await waitFor(async () => (await rolloutOf(sy))?.stepPercent === 50, {
       timeoutMs: 6000,
       intervalMs: 50,

@@ -6,48 +6,31 @@
  * and the rollout holds its step (for as long as the breaker keeps failing its trials) instead
  * of rolling back. So window statistics count each fallback away from the target as its failure.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { startDemoBackend, type DemoBackend } from "../../../src/demo/backend.ts";
+import { expect, it } from "vitest";
 import { getStatus } from "../../support/admin-calls.ts";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
+import { demoPairForFile } from "../../support/demo-pair.ts";
 import { startPacedLoad } from "../../support/paced-load.ts";
 import { waitFor } from "../../support/ports.ts";
 import { canaryRolloutConfig, startRolloutSwitchyard } from "../../support/rollout-switchyard.ts";
 
-let stable: DemoBackend;
-let canary: DemoBackend;
-
-beforeAll(async () => {
-  stable = await startDemoBackend({ name: "stable", version: "1.0.0" });
-  canary = await startDemoBackend({ name: "canary", version: "2.0.0", errorRate: 0.6 });
-});
-
-afterAll(async () => {
-  await stable.close();
-  await canary.close();
-});
+const demo = demoPairForFile({ canary: { errorRate: 0.6 } });
+const { defer, track } = cleanupAfterEach();
 
 it("rolls back a canary whose breaker opened on its failures", async () => {
   const sy = await startRolloutSwitchyard(
-    canaryRolloutConfig({ stableUrl: stable.url, canaryUrl: canary.url }),
+    canaryRolloutConfig({ stableUrl: demo.stable.url, canaryUrl: demo.canary.url }),
   );
-  try {
-    const load = startPacedLoad(`${sy.url}/`, { ratePerSecond: 600 });
-    try {
-      // Waited for, not slept on: a busy machine may take longer, never the other way round.
-      const status = await waitFor(
-        async () => {
-          const now = await getStatus(sy.adminUrl);
-          return now.routes[0]?.rollout?.phase === "rolledBack" ? now : undefined;
-        },
-        { timeoutMs: 20_000, intervalMs: 100, description: "the rollout rolled back" },
-      );
-      // With the canary at 0% nothing tries it again: the breaker that hid it is still open.
-      expect(status.upstreams.find((u) => u.name === "canary")?.breaker).toBe("open");
-    } finally {
-      await load.stop();
-    }
-  } finally {
-    await sy.close();
-    await sy.configDir.remove();
-  }
+  defer(() => sy.dispose());
+  track(startPacedLoad(`${sy.url}/`, { ratePerSecond: 600 }));
+  // Waited for, not slept on: a busy machine may take longer, never the other way round.
+  const status = await waitFor(
+    async () => {
+      const now = await getStatus(sy.adminUrl);
+      return now.routes[0]?.rollout?.phase === "rolledBack" ? now : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 100, description: "the rollout rolled back" },
+  );
+  // With the canary at 0% nothing tries it again: the breaker that hid it is still open.
+  expect(status.upstreams.find((u) => u.name === "canary")?.breaker).toBe("open");
 });

@@ -7,40 +7,24 @@
  * (rollout-controller.ts, configApplied: `!isFinished` -> applyWeights), and at startup for
  * any saved rollout, paused or finished (initialize -> applyWeights).
  */
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { startDemoBackend, type DemoBackend } from "../../../src/demo/backend.ts";
+import { expect, it } from "vitest";
 import { adminCall, routeSplit, setWeights } from "../../support/admin-calls.ts";
-import { configText, writeConfigInPlace } from "../../support/file-switchyard.ts";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
+import { demoPairForFile } from "../../support/demo-pair.ts";
+import { configText, writeConfigInPlace, type ConfigDir } from "../../support/file-switchyard.ts";
 import {
   canaryRolloutConfig,
   startRolloutSwitchyard,
   type RolloutSwitchyard,
 } from "../../support/rollout-switchyard.ts";
 
-let stable: DemoBackend;
-let canary: DemoBackend;
-let running: RolloutSwitchyard | undefined;
-
-beforeAll(async () => {
-  stable = await startDemoBackend({ name: "stable", version: "1.0.0" });
-  canary = await startDemoBackend({ name: "canary", version: "2.0.0" });
-});
-
-afterEach(async () => {
-  await running?.close();
-  await running?.configDir.remove();
-  running = undefined;
-});
-
-afterAll(async () => {
-  await stable.close();
-  await canary.close();
-});
+const demo = demoPairForFile();
+const { defer } = cleanupAfterEach();
 
 function config(requestTimeout = "30s"): Record<string, unknown> {
   return canaryRolloutConfig({
-    stableUrl: stable.url,
-    canaryUrl: canary.url,
+    stableUrl: demo.stable.url,
+    canaryUrl: demo.canary.url,
     top: { state: { file: "./state.json" }, server: { requestTimeout } },
   });
 }
@@ -50,19 +34,28 @@ async function act(sy: RolloutSwitchyard, action: string): Promise<void> {
   expect(answer.status).toBe(200);
 }
 
+/** Started from `configDir` (a new directory by default), disposed of after the test. */
+async function start(configDir?: ConfigDir): Promise<RolloutSwitchyard> {
+  const sy = await startRolloutSwitchyard(config(), configDir);
+  defer(() => sy.dispose());
+  return sy;
+}
+
 async function restart(sy: RolloutSwitchyard): Promise<RolloutSwitchyard> {
   await sy.close();
-  running = await startRolloutSwitchyard(config(), sy.configDir);
-  return running;
+  return start(sy.configDir);
 }
 
 it("a reload while paused keeps the operator's weights", async () => {
-  const sy = (running = await startRolloutSwitchyard(config()));
+  const sy = await start();
   await act(sy, "pause");
   await setWeights(sy.adminUrl, "web", { stable: 70, canary: 30 });
   // An edit elsewhere in the file; the rollout block is unchanged.
   await writeConfigInPlace(sy.configDir.configFile, configText(config("20s")));
-  expect((await adminCall(sy.adminUrl, "POST", "/api/v1/reload")).status).toBe(200);
+  // The edit is in force: the weights below were kept by a reload, not left by a skipped one.
+  const reload = await adminCall(sy.adminUrl, "POST", "/api/v1/reload");
+  expect(reload.status).toBe(200);
+  expect(reload.json).toMatchObject({ applied: true, changed: true });
   expect(await routeSplit(sy.adminUrl, "web")).toEqual({
     split: { stable: 70, canary: 30 },
     splitSource: "admin",
@@ -70,7 +63,7 @@ it("a reload while paused keeps the operator's weights", async () => {
 });
 
 it("a restart while paused keeps the operator's weights", async () => {
-  const sy = (running = await startRolloutSwitchyard(config()));
+  const sy = await start();
   await act(sy, "pause");
   await setWeights(sy.adminUrl, "web", { stable: 70, canary: 30 });
   const after = await restart(sy);
@@ -81,7 +74,7 @@ it("a restart while paused keeps the operator's weights", async () => {
 });
 
 it("a restart after a promotion keeps the operator's weights", async () => {
-  const sy = (running = await startRolloutSwitchyard(config()));
+  const sy = await start();
   await act(sy, "promote");
   await setWeights(sy.adminUrl, "web", { stable: 30, canary: 70 });
   const after = await restart(sy);

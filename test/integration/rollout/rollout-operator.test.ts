@@ -4,42 +4,30 @@
  * act at once through the admin API and exit 0; a refused action exits 1 with the server's
  * sentence, an unknown one exits 2 without calling.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startDemoBackend, type DemoBackend } from "../../../src/demo/backend.ts";
+import { afterEach, describe, expect, it } from "vitest";
 import { adminCall, errorOf, getStatus, routeSplit } from "../../support/admin-calls.ts";
 import {
   canaryRolloutConfig,
   startRolloutSwitchyard,
   type RolloutSwitchyard,
 } from "../../support/rollout-switchyard.ts";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
+import { demoPairForFile } from "../../support/demo-pair.ts";
 import { killAllChildren, runCli } from "../cli/child-process.ts";
 
-let stable: DemoBackend;
-let canary: DemoBackend;
-let proxy: RolloutSwitchyard | undefined;
-
-beforeAll(async () => {
-  stable = await startDemoBackend({ name: "stable", version: "1.0.0" });
-  canary = await startDemoBackend({ name: "canary", version: "2.0.0" });
-});
+const demo = demoPairForFile();
+const { defer } = cleanupAfterEach();
 
 afterEach(async () => {
   await killAllChildren();
-  await proxy?.close();
-  await proxy?.configDir.remove();
-  proxy = undefined;
-});
-
-afterAll(async () => {
-  await stable.close();
-  await canary.close();
 });
 
 async function start(): Promise<RolloutSwitchyard> {
-  proxy = await startRolloutSwitchyard(
-    canaryRolloutConfig({ stableUrl: stable.url, canaryUrl: canary.url }),
+  const sy = await startRolloutSwitchyard(
+    canaryRolloutConfig({ stableUrl: demo.stable.url, canaryUrl: demo.canary.url }),
   );
-  return proxy;
+  defer(() => sy.dispose());
+  return sy;
 }
 
 function putWeights(sy: RolloutSwitchyard, weights: Record<string, number>) {

@@ -7,11 +7,12 @@
  * detection are set so they never take it out: a canary out of the split gets no attempts,
  * and the rollout would see nothing to judge.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startDemoBackend, type DemoBackend } from "../../../src/demo/backend.ts";
+import { describe, expect, it } from "vitest";
 import type { LoggedEvent } from "../../../src/events/event-log.ts";
 import { getStatus, routeSplit } from "../../support/admin-calls.ts";
-import { startPacedLoad, type PacedLoad } from "../../support/paced-load.ts";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
+import { demoPairForFile } from "../../support/demo-pair.ts";
+import { startPacedLoad } from "../../support/paced-load.ts";
 import { waitFor } from "../../support/ports.ts";
 import {
   CANARY_ALWAYS_TRIED,
@@ -31,40 +32,20 @@ interface DecisionEvent extends LoggedEvent {
   metrics: { requests: number; failures: number; errorRate: number; [key: string]: number };
 }
 
-let stable: DemoBackend;
-let canary: DemoBackend;
-let proxy: RolloutSwitchyard | undefined;
-let load: PacedLoad | undefined;
-
-beforeAll(async () => {
-  stable = await startDemoBackend({ name: "stable", version: "1.0.0" });
-  canary = await startDemoBackend({ name: "canary", version: "2.0.0" });
-});
-
-afterEach(async () => {
-  await load?.stop();
-  load = undefined;
-  await proxy?.close();
-  await proxy?.configDir.remove();
-  proxy = undefined;
-  canary.setErrorRate(0);
-});
-
-afterAll(async () => {
-  await stable.close();
-  await canary.close();
-});
+const demo = demoPairForFile();
+const { defer, track } = cleanupAfterEach();
 
 async function start(rollout: Record<string, unknown> = {}): Promise<RolloutSwitchyard> {
-  proxy = await startRolloutSwitchyard(
+  const sy = await startRolloutSwitchyard(
     canaryRolloutConfig({
-      stableUrl: stable.url,
-      canaryUrl: canary.url,
+      stableUrl: demo.stable.url,
+      canaryUrl: demo.canary.url,
       rollout,
       canaryUpstream: CANARY_ALWAYS_TRIED,
     }),
   );
-  return proxy;
+  defer(() => sy.dispose());
+  return sy;
 }
 
 async function rolloutOf(sy: RolloutSwitchyard) {
@@ -92,7 +73,7 @@ describe("rollouts under load", () => {
       split: { stable: 90, canary: 10 },
       splitSource: "rollout",
     });
-    load = startPacedLoad(`${sy.url}/`, { ratePerSecond: RATE_PER_SECOND });
+    const load = track(startPacedLoad(`${sy.url}/`, { ratePerSecond: RATE_PER_SECOND }));
     const seen = new Set<number>();
     await waitFor(
       async () => {
@@ -132,8 +113,8 @@ describe("rollouts under load", () => {
     // A longer interval than the tick: between its ends only the fast path can roll back. The
     // one decision below, fast, shows it was that path (no interval end had come).
     const sy = await start({ interval: "30s" });
-    canary.setErrorRate(0.4);
-    load = startPacedLoad(`${sy.url}/`, { ratePerSecond: RATE_PER_SECOND });
+    demo.canary.setErrorRate(0.4);
+    const load = track(startPacedLoad(`${sy.url}/`, { ratePerSecond: RATE_PER_SECOND }));
     await untilPhase(sy, "rolledBack", 20_000);
     const tally = await load.stop();
 
@@ -156,8 +137,8 @@ describe("rollouts under load", () => {
 
   it("with 1 s intervals, 40% failures roll back through failureLimit", async () => {
     const sy = await start();
-    canary.setErrorRate(0.4);
-    load = startPacedLoad(`${sy.url}/`, { ratePerSecond: RATE_PER_SECOND });
+    demo.canary.setErrorRate(0.4);
+    const load = track(startPacedLoad(`${sy.url}/`, { ratePerSecond: RATE_PER_SECOND }));
     await untilPhase(sy, "rolledBack", 20_000);
     await load.stop();
     const verdicts = (await decisionsOf(sy))

@@ -4,8 +4,7 @@
  * process; real `switchyard serve` processes then take over the same config directory, one
  * after another, and carry on where it was, through approve and pause from the CLI.
  */
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { startDemoBackend, type DemoBackend } from "../../../src/demo/backend.ts";
+import { afterEach, expect, it } from "vitest";
 import type { RolloutStatus } from "../../../src/control/control-api.ts";
 import { getStatus } from "../../support/admin-calls.ts";
 import { startPacedLoad } from "../../support/paced-load.ts";
@@ -14,34 +13,22 @@ import {
   CANARY_ALWAYS_TRIED,
   canaryRolloutConfig,
   startRolloutSwitchyard,
-  type RolloutSwitchyard,
 } from "../../support/rollout-switchyard.ts";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
+import { demoPairForFile } from "../../support/demo-pair.ts";
 import {
   killAllSwitchyardProcesses,
   startSwitchyardProcess,
 } from "../../support/switchyard-process.ts";
 import { killAllChildren, runCli } from "../cli/child-process.ts";
 
-let stable: DemoBackend;
-let canary: DemoBackend;
-let first: RolloutSwitchyard | undefined;
-
-beforeAll(async () => {
-  stable = await startDemoBackend({ name: "stable", version: "1.0.0" });
-  canary = await startDemoBackend({ name: "canary", version: "2.0.0" });
-});
+const demo = demoPairForFile();
+// Registered first, so it runs last: the directory goes once the processes using it are gone.
+const { defer } = cleanupAfterEach();
 
 afterEach(async () => {
   await killAllChildren();
   await killAllSwitchyardProcesses();
-  await first?.close();
-  await first?.configDir.remove();
-  first = undefined;
-});
-
-afterAll(async () => {
-  await stable.close();
-  await canary.close();
 });
 
 async function webOf(adminUrl: string) {
@@ -52,10 +39,10 @@ async function webOf(adminUrl: string) {
 }
 
 it("resumes at the same step and phase after each restart", async () => {
-  first = await startRolloutSwitchyard(
+  const first = await startRolloutSwitchyard(
     canaryRolloutConfig({
-      stableUrl: stable.url,
-      canaryUrl: canary.url,
+      stableUrl: demo.stable.url,
+      canaryUrl: demo.canary.url,
       canaryUpstream: CANARY_ALWAYS_TRIED,
       rollout: { approvalBefore: [50] },
       top: {
@@ -64,11 +51,11 @@ it("resumes at the same step and phase after each restart", async () => {
       },
     }),
   );
+  defer(() => first.dispose());
   const load = startPacedLoad(`${first.url}/`, { ratePerSecond: 600 });
-  const sy = first;
   const parked = await waitFor(
     async () => {
-      const rollout = (await webOf(sy.adminUrl)).rollout;
+      const rollout = (await webOf(first.adminUrl)).rollout;
       return rollout?.phase === "waitingApproval" ? rollout : undefined;
     },
     { timeoutMs: 6000, intervalMs: 20, description: "the rollout waiting for approval" },

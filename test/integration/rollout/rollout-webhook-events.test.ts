@@ -4,10 +4,11 @@
  * canary, each a JSON object with route, phase, stepPercent, split, reason, metrics and at. A
  * webhook subscribed to rolledBack alone gets only that.
  */
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { startDemoBackend, type DemoBackend } from "../../../src/demo/backend.ts";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { adminCall, getStatus } from "../../support/admin-calls.ts";
-import { startPacedLoad, type PacedLoad } from "../../support/paced-load.ts";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
+import { demoPairForFile } from "../../support/demo-pair.ts";
+import { startPacedLoad } from "../../support/paced-load.ts";
 import { waitFor } from "../../support/ports.ts";
 import {
   CANARY_ALWAYS_TRIED,
@@ -15,36 +16,20 @@ import {
   startRolloutSwitchyard,
   startWebhookReceiver,
   type ReceivedHook,
-  type RolloutSwitchyard,
   type WebhookReceiver,
 } from "../../support/rollout-switchyard.ts";
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-let stable: DemoBackend;
-let canary: DemoBackend;
+const demo = demoPairForFile();
+const { defer, track } = cleanupAfterEach();
 let receiver: WebhookReceiver;
-let proxy: RolloutSwitchyard | undefined;
-let load: PacedLoad | undefined;
 
 beforeAll(async () => {
-  stable = await startDemoBackend({ name: "stable", version: "1.0.0" });
-  canary = await startDemoBackend({ name: "canary", version: "2.0.0" });
   receiver = await startWebhookReceiver();
 });
 
-afterEach(async () => {
-  await load?.stop();
-  load = undefined;
-  await proxy?.close();
-  await proxy?.configDir.remove();
-  proxy = undefined;
-  canary.setErrorRate(0);
-});
-
 afterAll(async () => {
-  await stable.close();
-  await canary.close();
   await receiver.close();
 });
 
@@ -62,10 +47,10 @@ async function waitForHook(path: string, event: string): Promise<ReceivedHook> {
 }
 
 it("sends advanced, promoted and rolledBack with the decision's numbers", async () => {
-  proxy = await startRolloutSwitchyard(
+  const proxy = await startRolloutSwitchyard(
     canaryRolloutConfig({
-      stableUrl: stable.url,
-      canaryUrl: canary.url,
+      stableUrl: demo.stable.url,
+      canaryUrl: demo.canary.url,
       canaryUpstream: CANARY_ALWAYS_TRIED,
       rollout: {
         webhooks: [
@@ -75,7 +60,8 @@ it("sends advanced, promoted and rolledBack with the decision's numbers", async 
       },
     }),
   );
-  load = startPacedLoad(`${proxy.url}/`, { ratePerSecond: 600 });
+  defer(() => proxy.dispose());
+  track(startPacedLoad(`${proxy.url}/`, { ratePerSecond: 600 }));
   await waitForHook("/hooks/all", "promoted");
 
   const all = hooksOn("/hooks/all");
@@ -111,7 +97,7 @@ it("sends advanced, promoted and rolledBack with the decision's numbers", async 
   });
 
   // Start again, then let the canary fail: rolledBack reaches both webhooks.
-  canary.setErrorRate(0.5);
+  demo.canary.setErrorRate(0.5);
   const restart = await adminCall(proxy.adminUrl, "POST", "/api/v1/routes/web/rollout/start");
   expect(restart.status).toBe(200);
   const rolledBack = await waitForHook("/hooks/all", "rolledBack");

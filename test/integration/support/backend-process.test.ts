@@ -4,7 +4,8 @@
  * request, and a kill leaves nothing open.
  */
 import { createHash } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { Agent } from "undici";
 import {
   REQUEST_TAG_HEADER,
@@ -16,23 +17,16 @@ import { errorCode } from "../../support/http-client.ts";
 import { waitFor } from "../../support/ports.ts";
 import { watchUpstreamSends } from "../../support/upstream-sends.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { track, defer } = cleanupAfterEach();
 
 async function started(
   options: Parameters<typeof startBackendProcess>[0],
 ): Promise<BackendProcess> {
-  const backend = await startBackendProcess(options);
-  cleanups.push(() => backend.close());
-  return backend;
+  return track(await startBackendProcess(options));
 }
 
 function agent(): Agent {
-  const created = new Agent({ allowH2: false });
-  cleanups.push(() => created.close());
-  return created;
+  return track(new Agent({ allowH2: false }));
 }
 
 describe("a backend process", () => {
@@ -102,9 +96,8 @@ describe("a backend process", () => {
     await first.kill();
     const second = await started({ name: "second", port: first.port });
     const sends = watchUpstreamSends(REQUEST_TAG_HEADER);
-    cleanups.push(() => {
+    defer(() => {
       sends.stop();
-      return Promise.resolve();
     });
     const response = await agent().request({
       origin: second.url,

@@ -1,16 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import { startDemoBackend, type DemoBackend } from "../../../src/demo/backend.ts";
 import { get, hammer } from "../../support/http-client.ts";
+import { waitFor } from "../../support/ports.ts";
+
+const { track } = cleanupAfterEach();
 
 describe("demo backend", () => {
-  const started: DemoBackend[] = [];
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((backend) => backend.close()));
-  });
   async function start(options: Parameters<typeof startDemoBackend>[0]): Promise<DemoBackend> {
-    const backend = await startDemoBackend(options);
-    started.push(backend);
-    return backend;
+    return track(await startDemoBackend(options));
   }
 
   it("answers its version, name and path", async () => {
@@ -87,10 +85,21 @@ describe("demo backend", () => {
   });
 
   it("close() resolves with a slow answer pending", async () => {
-    const backend = await start({ name: "slow", version: "1", latencyMs: 10_000 });
+    // The backend draws from `random` as each request arrives: the arrival, observed.
+    let draws = 0;
+    const backend = await start({
+      name: "slow",
+      version: "1",
+      latencyMs: 10_000,
+      random: () => {
+        draws++;
+        return 0.5;
+      },
+    });
     const pending = get(backend.url).catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(() => draws > 0, { description: "the request reaching the backend" });
     await backend.close();
     expect(await pending).toBeInstanceOf(Error);
+    expect(backend.stats().requests).toBe(0);
   });
 });

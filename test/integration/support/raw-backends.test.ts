@@ -15,7 +15,7 @@ import {
 } from "../../support/raw-backends.ts";
 import { errorCode } from "../../support/http-client.ts";
 import { connectRaw, parseAllResponses, sendRaw } from "../../support/raw-client.ts";
-import { sleep } from "../../support/ports.ts";
+import { waitFor } from "../../support/ports.ts";
 
 const agent = new Agent({ allowH2: false });
 afterAll(() => agent.close());
@@ -84,9 +84,18 @@ describe("raw misbehaving backends", () => {
       });
       await expect(request).rejects.toMatchObject({ name: "TimeoutError" });
       expect(backend.requestHeads[0]).toMatch(/^GET \/ HTTP\/1\.1\r\n/);
-      const answer = await sendRaw(backend.port, GET_CLOSE, { timeoutMs: 100 });
-      expect(answer).toMatchObject({ raw: "", closed: false });
-      expect(backend.answeredCount).toBe(0);
+      // The next request is read (the backend is alive), and still gets no byte back.
+      const connection = await connectRaw(backend.port);
+      try {
+        await connection.write(GET_CLOSE);
+        await waitFor(() => backend.requestHeads.length === 2, {
+          description: "the stalling backend reading the second request",
+        });
+        expect(connection).toMatchObject({ data: "", isClosed: false });
+        expect(backend.answeredCount).toBe(0);
+      } finally {
+        connection.destroy();
+      }
     }));
 
   it("garbage backend: answers bytes that are not HTTP", () =>
@@ -144,7 +153,10 @@ describe("raw misbehaving backends", () => {
           expect(await first.body.text()).toBe(KEEP_ALIVE_RACE_BODY);
           // Reused before the close: the backend ignores it and the socket dies under it.
           await expect(request()).rejects.toMatchObject({ code: "UND_ERR_SOCKET" });
-          await sleep(250);
+          // Once the backend has closed that socket, the pool's next request opens a new one.
+          await waitFor(() => backend.openConnections === 0, {
+            description: "the backend closing the raced socket",
+          });
           expect(await (await request()).body.text()).toBe(KEEP_ALIVE_RACE_BODY);
           expect(backend.acceptedCount).toBe(2);
           expect(backend.answeredCount).toBe(2);

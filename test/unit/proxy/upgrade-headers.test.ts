@@ -1,40 +1,23 @@
-import type { IncomingMessage } from "node:http";
 import { describe, expect, it } from "vitest";
 import {
   buildClientResponseHeaders,
   buildUpstreamRequestHeaders,
   buildUpstreamUpgradeHeaders,
 } from "../../../src/proxy/headers.ts";
+import { parsedRequest } from "./parsed-request.ts";
 
-/** The parts of a parsed request the header builders read. */
-function request(rawHeaders: string[]): IncomingMessage {
-  const headers: Record<string, string> = {};
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = (rawHeaders[i] ?? "").toLowerCase();
-    const value = rawHeaders[i + 1] ?? "";
-    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-  }
-  return {
-    rawHeaders,
-    headers,
-    socket: { remoteAddress: "192.0.2.7" },
-  } as unknown as IncomingMessage;
-}
-
-const UPGRADE = request(
-  [
-    ["Host", "app.test"],
-    ["Connection", "Upgrade, X-Listed"],
-    ["Upgrade", "websocket"],
-    ["X-Listed", "dropped"],
-    ["Keep-Alive", "timeout=5"],
-    ["Proxy-Authorization", "Basic c2VjcmV0"],
-    ["Sec-WebSocket-Key", "k"],
-    ["X-Forwarded-For", "203.0.113.1"],
-    ["Cookie", "a=1"],
-    ["cookie", "b=2"],
-  ].flat(),
-);
+const UPGRADE = parsedRequest([
+  ["Host", "app.test"],
+  ["Connection", "Upgrade, X-Listed"],
+  ["Upgrade", "websocket"],
+  ["X-Listed", "dropped"],
+  ["Keep-Alive", "timeout=5"],
+  ["Proxy-Authorization", "Basic c2VjcmV0"],
+  ["Sec-WebSocket-Key", "k"],
+  ["X-Forwarded-For", "203.0.113.1"],
+  ["Cookie", "a=1"],
+  ["cookie", "b=2"],
+]);
 
 describe("buildUpstreamRequestHeaders for an upgrade", () => {
   it("keeps Upgrade and sends Connection: upgrade; the rest as for a plain request", () => {

@@ -10,7 +10,8 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { Socket } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
 import {
   WebhookNotifier,
   type WebhookNotifierOptions,
@@ -39,11 +40,7 @@ interface Receiver {
   close(): Promise<void>;
 }
 
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { track } = cleanupAfterEach();
 
 async function startReceiver(behaviour: Behaviour, responseBody = "ok"): Promise<Receiver> {
   const arrivals: Arrival[] = [];
@@ -87,16 +84,14 @@ async function startReceiver(behaviour: Behaviour, responseBody = "ok"): Promise
       await closeServer(server);
     },
   };
-  cleanups.push(() => receiver.close());
-  return receiver;
+  return track(receiver);
 }
 
 function notifierWith(options: Partial<WebhookNotifierOptions> = {}) {
   const logs = captureLogs("debug");
   const warnings = () => logs.atLevel(LOG_LEVEL.warn);
   const notifier = new WebhookNotifier({ logger: logs.logger, random: () => 0, ...options });
-  cleanups.push(() => notifier.close());
-  return { notifier, warnings };
+  return { notifier: track(notifier), warnings };
 }
 
 function payload(overrides: Partial<WebhookPayload> = {}): WebhookPayload {
@@ -120,6 +115,10 @@ const ALL_EVENTS: WebhookTarget["events"] = [
   "rolledBack",
   "promoted",
 ];
+
+function routeOf(body: string): unknown {
+  return (JSON.parse(body) as { route?: unknown }).route;
+}
 
 function hook(url: string, events: WebhookTarget["events"] = ALL_EVENTS): WebhookTarget {
   return { url, events };
@@ -388,12 +387,17 @@ describe("WebhookNotifier close", () => {
     await notifier.close();
     // The retry's timer is gone, and a notify after close queues nothing.
     expect(clock.pendingCount).toBe(0);
+    // Deliveries start on a later turn: an open notifier, told at the same moment, is the
+    // control that shows that turn has come and gone.
+    const open = notifierWith({ clock: new ManualClock() }).notifier;
     notifier.notify([hook(receiver.url)], payload());
+    open.notify([hook(receiver.url)], payload({ route: "control" }));
     expect(notifier.stats()).toMatchObject({ pending: 0, attempts: 1 });
-    // Deliveries start on a later turn (setImmediate): after it, still none has.
-    await new Promise((resolve) => setImmediate(resolve));
+    await waitFor(() => open.stats().attempts === 1 && open.stats().inFlight === 0, {
+      description: "the open notifier's delivery",
+    });
     expect(notifier.stats().attempts).toBe(1);
-    expect(receiver.arrivals).toHaveLength(1);
+    expect(receiver.arrivals.map((arrival) => routeOf(arrival.body))).toEqual(["web", "control"]);
   });
 
   it("aborts requests in flight and closes their sockets", async () => {
