@@ -5,11 +5,11 @@
  * composed from the runtime, the upstreams, the health checker and the last config error.
  * Built from its parts on a manual clock; no listener, no traffic.
  */
-import { rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import type { ReloadOutcome } from "../../../src/control/control-api.ts";
 import { ControlPlane, type RolloutView } from "../../../src/control/control-plane.ts";
-import { loadConfigFile } from "../../../src/config/load.ts";
+import { configContentOf, loadConfigFile } from "../../../src/config/load.ts";
 import type { Config } from "../../../src/config/schema.ts";
 import { EventLog } from "../../../src/events/event-log.ts";
 import { Runtime } from "../../../src/runtime/runtime.ts";
@@ -75,7 +75,7 @@ class RecordingRollouts implements RolloutView {
 
 async function startControl(
   raw: Record<string, unknown> = scenario(10),
-  options: { isChecking?: boolean } = {},
+  options: { isChecking?: boolean; hasRollouts?: boolean } = {},
 ) {
   const configDir = await makeConfigDir(configText(raw));
   defer(configDir.remove);
@@ -110,6 +110,7 @@ async function startControl(
   });
   const reloads: string[] = [];
   const appliedToListeners: Config[] = [];
+  const rollouts = new RecordingRollouts();
   const control = new ControlPlane({
     configFile: configDir.configFile,
     config: loaded.config,
@@ -121,13 +122,12 @@ async function startControl(
     logger: logs.logger,
     clock,
     env: {},
+    ...(options.hasRollouts === false ? {} : { rollouts }),
     hooks: {
       reloadFinished: (result) => reloads.push(result),
       configApplied: (config) => appliedToListeners.push(config),
     },
   });
-  const rollouts = new RecordingRollouts();
-  control.rollouts = rollouts;
   defer(async () => {
     await healthChecker.stop();
     await closeUpstreams(runtime.current.upstreams);
@@ -145,6 +145,8 @@ async function startControl(
     configFile: configDir.configFile,
     initialHash: loaded.hash,
     write: (text: string) => writeFile(configDir.configFile, text),
+    /** The file as the watcher hands it over. */
+    watched: async () => configContentOf(await readFile(configDir.configFile)),
   };
 }
 
@@ -161,7 +163,13 @@ describe("ControlPlane.reload", () => {
     h.clock.advance(5000);
 
     const outcome = await h.control.reload(ACTOR);
-    expect(outcome).toEqual({ applied: true, changed: true, hash, error: null });
+    expect(outcome).toEqual({
+      applied: true,
+      changed: true,
+      hash,
+      error: null,
+      restartRequired: [],
+    });
     expect(h.runtime.current.configHash).toBe(hash);
     expect(h.control.status().routes[0]?.split).toEqual({ stable: 70, canary: 30 });
     expect(h.control.status().config).toEqual({
@@ -169,6 +177,7 @@ describe("ControlPlane.reload", () => {
       hash,
       loadedAt: "2026-01-01T00:00:05.000Z",
       lastError: null,
+      restartRequired: [],
     });
     const reloaded = h.events.since(undefined).filter((e) => e.type === "config.reloaded");
     expect(reloaded).toEqual([expect.objectContaining({ actor: ACTOR, hash, file: h.configFile })]);
@@ -193,6 +202,7 @@ describe("ControlPlane.reload", () => {
       changed: false,
       hash: h.runtime.current.configHash,
       error: null,
+      restartRequired: [],
     });
     expect(h.events.since(afterChange)).toEqual([]);
     expect(h.reloads).toEqual(["success"]);
@@ -238,15 +248,16 @@ describe("ControlPlane.reload", () => {
   it("counts refused content once when the watcher sees it again, but again when asked", async () => {
     const h = await startControl();
     await h.write(REFUSED_TEXT);
-    const first = await h.control.reload("watch");
+    const first = await h.control.reload("watch", await h.watched());
     expect(first).toMatchObject({ applied: false, changed: true });
 
-    const seenAgain = await h.control.reload("watch");
+    const seenAgain = await h.control.reload("watch", await h.watched());
     expect(seenAgain).toEqual({
       applied: false,
       changed: false,
       hash: h.initialHash,
       error: first.error,
+      restartRequired: [],
     });
     expect(h.reloads).toEqual(["failure"]);
     expect(typesOf(h.events.since(undefined))).toEqual(["config.reloadFailed"]);
@@ -254,14 +265,23 @@ describe("ControlPlane.reload", () => {
     // An operator asking is a new attempt, and so is other refused content from the watcher.
     expect(await h.control.reload(ACTOR)).toMatchObject({ applied: false, changed: true });
     await h.write(`${REFUSED_TEXT}# edited\n`);
-    expect(await h.control.reload("watch")).toMatchObject({ applied: false, changed: true });
+    expect(await h.control.reload("watch", await h.watched())).toMatchObject({
+      applied: false,
+      changed: true,
+    });
     expect(h.reloads).toEqual(["failure", "failure", "failure"]);
 
     // Once a good file has applied, the refused content is news again.
     await h.write(configText(scenario(20)));
-    expect(await h.control.reload("watch")).toMatchObject({ applied: true, changed: true });
+    expect(await h.control.reload("watch", await h.watched())).toMatchObject({
+      applied: true,
+      changed: true,
+    });
     await h.write(REFUSED_TEXT);
-    expect(await h.control.reload("watch")).toMatchObject({ applied: false, changed: true });
+    expect(await h.control.reload("watch", await h.watched())).toMatchObject({
+      applied: false,
+      changed: true,
+    });
     expect(h.reloads).toEqual(["failure", "failure", "failure", "success", "failure"]);
   });
 
@@ -291,6 +311,7 @@ describe("ControlPlane.reload", () => {
       changed: false,
       hash: h.initialHash,
       error: null,
+      restartRequired: [],
     });
     expect(h.control.status().config.lastError).toBeNull();
     // Nothing was applied: the config in force never changed.
@@ -313,8 +334,8 @@ describe("ControlPlane.reload", () => {
     // The probes never answer: the endpoint that was serving keeps serving, the new one
     // waits for its first check, out of traffic.
     expect(h.control.status().upstreams[1]?.endpoints).toEqual([
-      { url: C1, healthy: true, ejected: false },
-      { url: C2, healthy: false, ejected: false },
+      { url: C1, healthy: true, ejected: false, state: "ready" },
+      { url: C2, healthy: false, ejected: false, state: "ready" },
     ]);
   });
 
@@ -348,12 +369,13 @@ describe("ControlPlane.reload", () => {
   it("warns that new listen addresses wait for a restart, and applies the rest", async () => {
     const h = await startControl();
     await h.write(configText(scenario(20, { listen: { admin: "127.0.0.1:1" } })));
-    expect(await h.control.reload(ACTOR)).toMatchObject({ applied: true, changed: true });
+    expect(await h.control.reload(ACTOR)).toMatchObject({
+      applied: true,
+      changed: true,
+      restartRequired: ["listen.admin.port"],
+    });
     expect(h.logs.atLevel(LOG_LEVEL.warn)).toEqual([
-      expect.objectContaining({
-        msg: "listen addresses change only on restart; the running listeners stay",
-        actor: ACTOR,
-      }),
+      expect.objectContaining({ restartRequired: ["listen.admin.port"], actor: ACTOR }),
     ]);
     expect(h.control.status().routes[0]?.split).toEqual({ stable: 80, canary: 20 });
   });
@@ -375,11 +397,15 @@ describe("ControlPlane.status", () => {
         name: "stable",
         breaker: "closed",
         endpoints: [
-          { url: S1, healthy: true, ejected: false },
-          { url: S2, healthy: true, ejected: true },
+          { url: S1, healthy: true, ejected: false, state: "ready" },
+          { url: S2, healthy: true, ejected: true, state: "ready" },
         ],
       },
-      { name: "canary", breaker: "open", endpoints: [{ url: C1, healthy: true, ejected: false }] },
+      {
+        name: "canary",
+        breaker: "open",
+        endpoints: [{ url: C1, healthy: true, ejected: false, state: "ready" }],
+      },
     ]);
   });
 
@@ -412,15 +438,14 @@ describe("ControlPlane.status", () => {
     h.runtime.phase = "serving";
     expect(h.control.status()).toMatchObject({ ready: false, draining: false });
     expect(h.control.status().upstreams[1]?.endpoints).toEqual([
-      { url: C1, healthy: false, ejected: false },
+      { url: C1, healthy: false, ejected: false, state: "ready" },
     ]);
   });
 });
 
 describe("ControlPlane.rolloutAction", () => {
   it("answers 409 when no rollout controller runs", async () => {
-    const h = await startControl();
-    h.control.rollouts = undefined;
+    const h = await startControl(scenario(10), { hasRollouts: false });
     expect(await h.control.rolloutAction("web", "pause", ACTOR)).toEqual({
       ok: false,
       error: {

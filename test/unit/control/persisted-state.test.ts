@@ -72,14 +72,22 @@ describe("PersistedStateKeeper.load", () => {
   it("starts empty, quietly, without a store or without a file", async () => {
     const logs = captureLogs();
     const storeless = new PersistedStateKeeper(undefined, logs.logger);
-    expect(await storeless.load()).toEqual({ overrides: new Map(), rollouts: new Map() });
+    expect(await storeless.load()).toEqual({
+      overrides: new Map(),
+      rollouts: new Map(),
+      endpointStates: new Map(),
+    });
     // Without a store, changes are kept nowhere and nothing fails.
     storeless.setOverrides(new Map([["web", override(3000)]]));
     storeless.setRollout("web", ROLLOUT);
     await storeless.flush();
 
     const { keeper, logs: storeLogs } = keeperOn();
-    expect(await keeper.load()).toEqual({ overrides: new Map(), rollouts: new Map() });
+    expect(await keeper.load()).toEqual({
+      overrides: new Map(),
+      rollouts: new Map(),
+      endpointStates: new Map(),
+    });
     expect([...logs.entries, ...storeLogs.entries]).toEqual([]);
     expect(await readdir(dir)).toEqual([]);
   });
@@ -87,10 +95,16 @@ describe("PersistedStateKeeper.load", () => {
   it("starts empty from a corrupt file, with a warning, and sets it aside on the next save", async () => {
     await writeFile(file, "{ not json");
     const { keeper, logs } = keeperOn();
-    expect(await keeper.load()).toEqual({ overrides: new Map(), rollouts: new Map() });
+    expect(await keeper.load()).toEqual({
+      overrides: new Map(),
+      rollouts: new Map(),
+      endpointStates: new Map(),
+    });
     const [warning] = logs.atLevel(LOG_LEVEL.warn);
     expect(warning).toMatchObject({ reason: "corrupt" });
-    expect(warning?.msg).toContain("starting without saved weights or rollout progress");
+    expect(warning?.msg).toContain(
+      "starting without saved weights, rollout progress or endpoint states",
+    );
 
     keeper.setRollout("web", ROLLOUT);
     await keeper.flush();
@@ -238,6 +252,7 @@ describe("PersistedStateKeeper saves", () => {
     expect(await keeperOn().keeper.load()).toEqual({
       overrides,
       rollouts: new Map([["web", ROLLOUT]]),
+      endpointStates: new Map(),
     });
   });
 
