@@ -1,9 +1,13 @@
 /** `switchyard check FILE`: validate a config file, like `nginx -t` (SPEC section 1). */
-import { formatProblem, loadConfigFile } from "../config/load.ts";
+import { formatProblem, loadConfigFile, problemInText } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
+import { configWarnings } from "../config/warnings.ts";
 import type { CliOutput } from "./output.ts";
 
-/** 0 when the file is valid, 1 with every problem on stderr as `FILE:LINE:COL: PATH: MESSAGE`. */
+/**
+ * 0 when the file is valid, 1 with every problem on stderr as `FILE:LINE:COL: PATH: MESSAGE`.
+ * A valid file's warnings go to stderr as `FILE:LINE:COL: PATH: warning: MESSAGE`.
+ */
 export async function runCheck(
   file: string,
   out: CliOutput,
@@ -15,6 +19,10 @@ export async function runCheck(
     const count = loaded.problems.length;
     out.stderr(`${file}: invalid (${count} ${count === 1 ? "problem" : "problems"})`);
     return 1;
+  }
+  for (const warning of configWarnings(loaded.config)) {
+    const message = `warning: ${warning.message}`;
+    out.stderr(formatProblem(problemInText(loaded.text, file, warning.path, message)));
   }
   out.stdout(`${file}: ok (${summarize(loaded.config)})`);
   return 0;

@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import { ListenError, startSwitchyard } from "../app.ts";
 import { formatProblem, loadConfigFile } from "../config/load.ts";
+import type { LoadResult } from "../config/load.ts";
 import { FILE_PATH } from "../config/problems.ts";
 import { createLogger } from "../log/logger.ts";
 import type { CliOutput } from "./output.ts";
@@ -34,17 +35,9 @@ export async function runServe(choice: ConfigChoice, out: CliOutput): Promise<nu
 
   const configFile = choice.file;
   const loaded = await loadConfigFile(configFile);
-  if (!loaded.ok) {
-    const unreadable = loaded.problems.find((problem) => problem.path === FILE_PATH);
-    if (unreadable !== undefined) {
-      out.stderr(`switchyard: ${unreadableMessage(choice, unreadable.message)}`);
-    } else {
-      for (const problem of loaded.problems) out.stderr(formatProblem(problem));
-      const count = loaded.problems.length;
-      out.stderr(
-        `switchyard: ${configFile} is invalid (${count} ${count === 1 ? "problem" : "problems"} above); fix ${count === 1 ? "it" : "them"} and check with 'switchyard check ${configFile}'.`,
-      );
-    }
+  const refusal = refusalLines(loaded, choice);
+  if (!loaded.ok || refusal.length > 0) {
+    for (const line of refusal) out.stderr(line);
     process.off("SIGHUP", hangupListener);
     return 1;
   }
@@ -102,6 +95,32 @@ export async function runServe(choice: ConfigChoice, out: CliOutput): Promise<nu
       stop("SIGINT");
     });
   });
+}
+
+/** What `serve` prints when it refuses the loaded config; nothing when it can start. */
+function refusalLines(loaded: LoadResult, choice: ConfigChoice): string[] {
+  if (loaded.ok) {
+    return loaded.config.fleet === undefined
+      ? []
+      : [`switchyard: ${fleetUnavailable(choice.file)}`];
+  }
+  const unreadable = loaded.problems.find((problem) => problem.path === FILE_PATH);
+  if (unreadable !== undefined) {
+    return [`switchyard: ${unreadableMessage(choice, unreadable.message)}`];
+  }
+  const count = loaded.problems.length;
+  return [
+    ...loaded.problems.map(formatProblem),
+    `switchyard: ${choice.file} is invalid (${count} ${count === 1 ? "problem" : "problems"} above); fix ${count === 1 ? "it" : "them"} and check with 'switchyard check ${choice.file}'.`,
+  ];
+}
+
+/**
+ * `fleet` is validated by `check` but not run by this build yet. Refused rather than ignored:
+ * replicas that silently ran on their own would each judge a rollout on their own traffic.
+ */
+function fleetUnavailable(file: string): string {
+  return `fleet mode is not available in this build yet; remove the fleet block from ${file} to run this process on its own.`;
 }
 
 /** One sentence: which file, what chose it, what went wrong, how to point elsewhere. */

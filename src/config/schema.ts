@@ -4,33 +4,16 @@
  * milliseconds under the same key names, split weights become integer basis points (0..10000).
  */
 import * as z from "zod";
+import { duration } from "./duration-schema.ts";
+import { fleet } from "./fleet-schema.ts";
 import { findReferenceIssues, readBasisPointWeight } from "./references.ts";
-import { parseDurationMs, percentToBp } from "./units.ts";
+import { percentToBp } from "./units.ts";
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const NAME_MESSAGE =
   "must start with a letter or digit and hold only letters, digits, '_', '.', '-'";
 
 const name = z.string().regex(NAME_PATTERN, NAME_MESSAGE);
-
-const duration = z
-  .string({
-    error: (issue) =>
-      typeof issue.input === "number"
-        ? `${issue.input} has no unit; write a duration like ${issue.input}ms or ${issue.input}s`
-        : undefined,
-  })
-  .transform((text, ctx) => {
-    const ms = parseDurationMs(text);
-    if (ms === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message: `"${text}" is not a duration; write it like 250ms, 5s, 1m or 1h`,
-      });
-      return z.NEVER;
-    }
-    return ms;
-  });
 
 const positiveInt = z.number().int().positive();
 
@@ -355,6 +338,7 @@ const configObject = z.strictObject({
   routes: z.array(route).min(1, "at least one route is needed"),
   forwarded: z.strictObject({ trust: z.boolean().default(false) }).prefault({}),
   server: server.prefault({}),
+  fleet: fleet.optional(),
 });
 
 /**
@@ -379,3 +363,4 @@ export type RuleConfig = RouteConfig["rules"][number];
 export type RolloutConfig = NonNullable<RouteConfig["rollout"]>;
 export type HealthCheckConfig = NonNullable<UpstreamConfig["healthCheck"]>;
 export type ListenAddress = Config["listen"]["proxy"];
+export type FleetConfig = NonNullable<Config["fleet"]>;

@@ -58,4 +58,15 @@ describe("runCheck", () => {
       ],
     });
   });
+
+  it("validates a fleet block, and warns (exit 0) that state.file is then a local copy", async () => {
+    const file = configFixture("fleet-with-state.yaml");
+    expect(await check(file)).toEqual({
+      code: 0,
+      stdout: [`${file}: ok (1 route, 1 upstream, 1 endpoint, 0 rollouts)`],
+      stderr: [
+        `${file}:9:3: state.file: warning: in fleet mode this file is only a local copy of the last fleet state, read when this replica starts while Redis is unreachable; admin overrides and rollout progress live in Redis`,
+      ],
+    });
+  });
 });

@@ -19,7 +19,7 @@ function configWith(...extra: string[]): Config {
   );
 }
 
-/** `config` with top-level keys the schema does not have yet (workers, fleet). */
+/** `config` with top-level keys the schema does not have yet (workers). */
 function withFuture(config: Config, fields: Record<string, unknown>): Config {
   return { ...config, ...fields };
 }
@@ -84,34 +84,60 @@ describe("restartRequiredKeys", () => {
     ]);
   });
 
-  it("compares keys the schema does not have yet, below them or whole", () => {
+  it("compares a key the schema does not have yet (workers)", () => {
     const base = configWith(...BASE);
-    const fleet = { redis: { url: "redis://127.0.0.1:6379" }, replicas: ["a", "b"] };
-    const running = withFuture(base, { workers: 2, fleet });
-    expect(restartRequiredKeys(running, withFuture(base, { workers: 2, fleet }))).toEqual([]);
-    expect(
-      restartRequiredKeys(
-        running,
-        withFuture(base, {
-          workers: 4,
-          fleet: { redis: { url: "redis://127.0.0.1:6380" }, replicas: ["a"] },
-        }),
-      ),
-    ).toEqual(["fleet.redis.url", "fleet.replicas", "workers"]);
-    expect(restartRequiredKeys(running, base)).toEqual([
-      "fleet.redis.url",
-      "fleet.replicas",
-      "workers",
-    ]);
-    expect(restartRequiredKeys(running, withFuture(base, { workers: 2, fleet: true }))).toEqual([
-      "fleet",
+    const running = withFuture(base, { workers: 2 });
+    expect(restartRequiredKeys(running, withFuture(base, { workers: 2 }))).toEqual([]);
+    expect(restartRequiredKeys(running, withFuture(base, { workers: 4 }))).toEqual(["workers"]);
+    expect(restartRequiredKeys(running, base)).toEqual(["workers"]);
+  });
+});
+
+describe("restartRequiredKeys with fleet", () => {
+  const FLEET = ["fleet:", "  redis: redis://:pw@127.0.0.1:6379/0", "  name: shop"];
+
+  it.each<[string, string[], string[]]>([
+    ["nothing for the same block", FLEET, []],
+    ["nothing for a default written out", [...FLEET, "  leaseTtl: 10s"], []],
+    [
+      "the URL (its name, never its value) and the lease",
+      ["fleet:", "  redis: redis://:other@127.0.0.1:6380/0", "  name: shop", "  leaseTtl: 5s"],
+      ["fleet.leaseTtl", "fleet.redis"],
+    ],
+    ["a replica id set", [...FLEET, "  replica: pod-1"], ["fleet.replica"]],
+    [
+      "a CA added below tls",
+      [
+        ...FLEET.slice(0, 1),
+        "  redis: rediss://:pw@127.0.0.1:6379/0",
+        "  name: shop",
+        "  tls: { ca: ca.pem }",
+      ],
+      ["fleet.redis", "fleet.tls.ca"],
+    ],
+    [
+      "every key of a block removed",
+      [],
+      ["fleet.leaseTtl", "fleet.name", "fleet.redis", "fleet.syncTimeout"],
+    ],
+  ])("lists %s", (_case, nextLines, expected) => {
+    const running = configWith(...BASE, ...FLEET);
+    expect(restartRequiredKeys(running, configWith(...BASE, ...nextLines))).toEqual(expected);
+  });
+
+  it("lists every key of a block added to a process started without one", () => {
+    expect(restartRequiredKeys(configWith(...BASE), configWith(...BASE, ...FLEET))).toEqual([
+      "fleet.leaseTtl",
+      "fleet.name",
+      "fleet.redis",
+      "fleet.syncTimeout",
     ]);
   });
 });
 
 describe("STARTUP_ONLY_KEYS", () => {
   it("names keys of the schema, except those it does not have yet", () => {
-    const notYetInSchema = new Set(["workers", "fleet"]);
+    const notYetInSchema = new Set(["workers"]);
     for (const key of STARTUP_ONLY_KEYS.filter((k) => !notYetInSchema.has(k))) {
       const path = key.split(".");
       const name = path.pop() ?? "";

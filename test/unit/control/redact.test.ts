@@ -43,3 +43,30 @@ describe("redactConfig", () => {
     expect(original.admin.tokens[0]?.token).toBe(SECRET_WRITE);
   });
 });
+
+describe("redactConfig with a fleet", () => {
+  function fleetConfig(redis: string) {
+    return configSchema.parse({
+      upstreams: { stable: { endpoints: ["http://127.0.0.1:1"] } },
+      routes: [{ name: "web", split: { stable: 100 } }],
+      fleet: { redis, name: "shop" },
+    });
+  }
+
+  it.each([
+    ["redis://ops:s3cret-pw@10.0.0.5:6379/0", "redis://ops:***@10.0.0.5:6379/0"],
+    ["rediss://:s3cret-pw@redis.example.com:6380", "rediss://:***@redis.example.com:6380"],
+    ["redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"],
+  ])("shows %s as %s and the rest of the block as it is", (url, shown) => {
+    const original = fleetConfig(url);
+    const redacted = redactConfig(original) as typeof original;
+    expect(redacted.fleet).toEqual({ ...original.fleet, redis: shown });
+    expect(JSON.stringify(redacted)).not.toContain("s3cret");
+    expect(original.fleet?.redis).toBe(url);
+  });
+
+  it("adds no fleet key to a config without one", () => {
+    const original = config([]);
+    expect(Object.keys(redactConfig(original) as object)).not.toContain("fleet");
+  });
+});
