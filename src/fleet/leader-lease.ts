@@ -201,7 +201,11 @@ export class LeaderLease {
     this.#leader = typeof holder === "string" ? holder : null;
     if (isOurs !== 1 || typeof epoch !== "number") return;
     this.#timer.confirmed(sentAt);
-    if (!this.#timer.isValid(this.#clock.now())) return;
+    if (!this.#timer.isValid(this.#clock.now())) {
+      // Answered too late to trust; the next tick extends the lease, still ours, and leads.
+      this.#timer.reset();
+      return;
+    }
     this.#role = { kind: "leader", epoch };
     this.#scheduleStepDown();
     this.#logger.info({ replica: this.#replica, epoch }, LEASE_LOG.leader);
@@ -232,10 +236,14 @@ export class LeaderLease {
   #scheduleStepDown(): void {
     this.#stepDownTimer?.cancel();
     this.#stepDownTimer = this.#clock.setTimeout(() => {
-      if (this.#role.kind === "leader" && !this.#timer.isValid(this.#clock.now())) {
-        this.#leader = null;
-        this.#stepDown("unconfirmed");
+      if (this.#role.kind !== "leader") return;
+      // Timers run on a coarser clock than now(): one may fire a little early; look again then.
+      if (this.#timer.isValid(this.#clock.now())) {
+        this.#scheduleStepDown();
+        return;
       }
+      this.#leader = null;
+      this.#stepDown("unconfirmed");
     }, this.#timer.msLeft(this.#clock.now()));
   }
 

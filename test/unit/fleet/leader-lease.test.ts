@@ -40,8 +40,14 @@ function nameOf(script: string): Script {
   throw new Error("unknown script");
 }
 
-function setup() {
-  const clock = new ManualClock();
+/** Fires timers a little before they are due, as Node's millisecond timers may. */
+class EarlyClock extends ManualClock {
+  override setTimeout(callback: () => void, delayMs: number) {
+    return super.setTimeout(callback, delayMs >= 1 ? delayMs - 0.5 : delayMs);
+  }
+}
+
+function setup(clock: ManualClock = new ManualClock()) {
   const link = new ScriptedLink();
   const lease = new LeaderLease({
     link,
@@ -77,6 +83,13 @@ describe("LeaderLease on its own clock", () => {
     await s.clock.advanceAsync(1);
     expect(s.lease.isLeader).toBe(false);
     expect(s.lease.epoch).toBeUndefined();
+    expect(s.seen).toEqual([4, "unconfirmed"]);
+  });
+
+  it("steps down even when its timer fires a little early", async () => {
+    const s = setup(new EarlyClock());
+    await becomeLeader(s);
+    await s.clock.advanceAsync(2000);
     expect(s.seen).toEqual([4, "unconfirmed"]);
   });
 
