@@ -50,8 +50,7 @@ function withEntry<T>(
   key: string,
   value: T | null,
 ): Record<string, T> {
-  const next = { ...record };
-  if (value === null) delete next[key];
-  else next[key] = value;
+  const next = Object.fromEntries(Object.entries(record).filter(([name]) => name !== key));
+  if (value !== null) next[key] = value;
   return next;
 }
