@@ -142,14 +142,16 @@ export class SharedStateStore {
   async read(): Promise<StateRead> {
     let reply: (string | null)[];
     try {
-      const { state, stateVersion } = this.#keys;
-      reply = await this.#link.run("read the fleet state", (c) => c.mGet([state, stateVersion]));
+      const { state, stateVersion, eventSeq } = this.#keys;
+      reply = await this.#link.run("read the fleet state", (c) =>
+        c.mGet([state, stateVersion, eventSeq]),
+      );
     } catch (error) {
       return { kind: "unavailable", error: asError(error) };
     }
-    const [text, versionText] = reply;
+    const [text, versionText, eventSeqText] = reply;
     const version = Number(versionText ?? "0");
-    this.#see(version, 0);
+    this.#see(version, Number(eventSeqText ?? "0"));
     if (text === null || text === undefined) return { kind: "empty", version };
     const decoded = decodeDocument(text);
     if (!decoded.ok) return { kind: "corrupt", version, reason: decoded.reason };
@@ -159,6 +161,21 @@ export class SharedStateStore {
     }
     this.#know(decoded.document);
     return { kind: "found", version, document: decoded.document };
+  }
+
+  /**
+   * The current version (0 when Redis has none), with the event counter noted as seen, so a
+   * replica that only follows never hands out an event id already used; throws when Redis is
+   * away. The follower's cheap poll.
+   */
+  async peekVersion(): Promise<number> {
+    const { stateVersion, eventSeq } = this.#keys;
+    const [versionText, eventSeqText] = await this.#link.run("poll the fleet state version", (c) =>
+      c.mGet([stateVersion, eventSeq]),
+    );
+    const version = Number(versionText ?? "0");
+    this.#see(version, Number(eventSeqText ?? "0"));
+    return version;
   }
 
   /** One write: refused unless the version is still `expectedVersion` (0: no document yet). */
@@ -281,8 +298,9 @@ export class SharedStateStore {
   }
 
   #see(version: number, eventId: number): void {
+    // Anything not a count (a key overwritten by hand) is ignored rather than poisoning a floor.
     if (Number.isSafeInteger(version)) this.#seenVersion = Math.max(this.#seenVersion, version);
-    this.#seenEventId = Math.max(this.#seenEventId, eventId);
+    if (Number.isSafeInteger(eventId)) this.#seenEventId = Math.max(this.#seenEventId, eventId);
   }
 
   #know(document: FleetDocument): void {

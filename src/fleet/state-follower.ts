@@ -89,14 +89,13 @@ export class StateFollower {
   }
 
   async #follow(): Promise<void> {
-    const { link, keys, store } = this.#options;
-    let versionText: string | null;
+    const { store } = this.#options;
+    let version: number;
     try {
-      versionText = await link.run("poll the fleet state version", (c) => c.get(keys.stateVersion));
+      version = await store.peekVersion();
     } catch {
       return; // Redis is away: the next poll or the link's "up" tries again.
     }
-    const version = Number(versionText ?? "0");
     if (version < store.seenVersion || version === 0) {
       const seeded = await store.seed();
       if (seeded.ok) this.#again = true;
