@@ -263,4 +263,23 @@ describe("SharedStateStore against a real redis-server", () => {
     });
     expect(delivered.overrides.web?.weights.canary).toBe(25);
   });
+
+  it("reports a corrupt document and a refused mutation without writing anything", async () => {
+    const redis = await startRedis();
+    const { link, store } = await openStore(redis, "r1");
+    const refusal = await store.update(() => ({ ok: false, error: "a rollout is running" }), {
+      type: "weights.set",
+    });
+    expect(refusal).toEqual({ ok: false, reason: "refused", error: "a rollout is running" });
+    expect(await store.read()).toEqual({ kind: "empty", version: 0 });
+
+    await link.run("corrupt", (c) => c.mSet([KEYS.state, "{not json", KEYS.stateVersion, "4"]));
+    const read = await store.read();
+    expect(read).toMatchObject({ kind: "corrupt", version: 4 });
+    expect(await store.update(increment, { type: "counter.incremented" })).toMatchObject({
+      ok: false,
+      reason: "corrupt",
+    });
+    expect(await link.run("version", (c) => c.get(KEYS.stateVersion))).toBe("4");
+  });
 });
