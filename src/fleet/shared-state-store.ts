@@ -25,7 +25,7 @@ import {
   decodeDocument,
   emptyDocumentBody,
   encodeDocumentBody,
-  fleetDocumentSchema,
+  fleetDocumentBodySchema,
 } from "./fleet-document.ts";
 import type { FleetDocument, FleetDocumentBody } from "./fleet-document.ts";
 import { decodeEvent, encodeEvent } from "./fleet-event.ts";
@@ -178,16 +178,22 @@ export class SharedStateStore {
     return version;
   }
 
-  /** One write: refused unless the version is still `expectedVersion` (0: no document yet). */
+  /**
+   * One write: refused unless the version is still `expectedVersion` (0: no document yet).
+   * Rejects only for a body that is not a valid document (a bug); every other outcome resolves.
+   */
   async write(
     expectedVersion: number,
     document: FleetDocumentBody,
     event: FleetEventInput,
     fence?: WriteFence,
   ): Promise<WriteResult> {
+    // A body the document schema refuses is the caller's bug: thrown before anything is sent,
+    // so that nothing every other replica would then report as corrupt ever reaches Redis.
+    const body = fleetDocumentBodySchema.parse(document);
     const args = {
       expectedVersion,
-      documentBody: encodeDocumentBody(document),
+      documentBody: encodeDocumentBody(body),
       event: encodeEvent(event, this.#clock.wallNow()),
       versionFloor: this.#seenVersion,
       eventIdFloor: this.#seenEventId,
@@ -205,7 +211,7 @@ export class SharedStateStore {
         return { ok: false, reason: "conflict", version: reply.version };
       }
       this.#see(reply.version, reply.eventId);
-      this.#know(fleetDocumentSchema.parse({ ...document, version: reply.version }));
+      this.#know({ ...body, version: reply.version });
       return { ok: true, version: reply.version, eventId: reply.eventId };
     } catch (error) {
       return unavailable(error);
