@@ -12,7 +12,7 @@ export const STATE_FORMAT_VERSION = 1;
 const percent = z.number().min(0).max(100);
 const weights = z.record(z.string().min(1), percent);
 
-const overrideSchema = z.object({
+export const overrideSchema = z.object({
   /** The override's split, percentages by upstream name. */
   weights,
   /** Who set it: an operator through the admin API, or a rollout's step. */
@@ -31,7 +31,7 @@ const routeStateSchema = z.object({
   rollout: z.record(z.string(), z.unknown()).nullable(),
 });
 
-const endpointStateSchema = z.object({
+export const endpointStateSchema = z.object({
   /** `ready` is never written (it is the default) but read without complaint. */
   state: z.enum(["ready", "drain", "maintenance"]),
   /** The admin token's name. */
