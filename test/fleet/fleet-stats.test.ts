@@ -205,5 +205,55 @@ describe("fleet statistics on Redis", () => {
     });
     expect(decision.verdict).toBe("inconclusive");
     expect(decision.reason).toContain(`r2 missed 7 of ${String(of)} s`);
+
+    // r2 comes back: its late seconds are backfilled and read on the next refresh.
+    await replicas[1]?.pusher.pushClosed();
+    await fleet.refresh(membersOf(replicas));
+    expect(fleet.forRoute("web").summarize("canary", WINDOW_MS).missing).toEqual([]);
+  });
+
+  it("judges only settled seconds", async () => {
+    const redis = cleanups.track(await startRedisServer());
+    const clock = new ManualClock();
+    const replicas = [await startReplica(redis, clock, "r1")];
+    const fleet = await fleetOf(redis, clock);
+    await connected(replicas.map((r) => r.link));
+    const traffic = new Traffic();
+    await second(clock, traffic, replicas);
+    await fleet.refresh(membersOf(replicas));
+    // Pushed, but younger than the settle delay: not judged yet.
+    expect(fleet.forRoute("web").summarize("canary", WINDOW_MS).requests).toBe(0);
+    for (let i = 0; i < 2; i++) await second(clock, new Traffic(), [], replicas);
+    await fleet.refresh(membersOf(replicas));
+    expect(fleet.forRoute("web").summarize("canary", WINDOW_MS).requests).toBe(traffic.requests);
+  });
+
+  it("reports and skips a corrupt field, keeping the rest of the second", async () => {
+    const redis = cleanups.track(await startRedisServer());
+    const clock = new ManualClock();
+    const replicas = [await startReplica(redis, clock, "r1")];
+    const corrupt: string[] = [];
+    const link = await openLink(redis, "leader");
+    const fleet = new FleetStats({
+      link,
+      keys: KEYS,
+      clock,
+      longestWindowMs: WINDOW_MS,
+      onCorrupt: (replica, _second, fields) => corrupt.push(`${replica}:${fields.join()}`),
+    });
+    await connected([link, ...replicas.map((r) => r.link)]);
+    const traffic = new Traffic();
+    await second(clock, traffic, replicas);
+    const [r1] = replicas;
+    if (r1 === undefined) throw new Error("no r1");
+    await link.run("HSET", (client) =>
+      client.hSet(KEYS.stats("r1", r1.pusher.firstSecond), "web/canary", "3,9"),
+    );
+    for (let i = 0; i < 3; i++) await second(clock, new Traffic(), [], replicas);
+    await fleet.refresh(membersOf(replicas));
+    expect(corrupt).toEqual(["r1:web/canary"]);
+    const view = fleet.forRoute("web");
+    expect(view.summarize("canary", WINDOW_MS)).toMatchObject({ requests: 0, missing: [] });
+    expect(view.summarize("stable", WINDOW_MS).requests).toBe(traffic.requests);
   });
 });
