@@ -34,7 +34,9 @@ type WindowReader = (windowMs: number) => Windows;
  * The verdict at the end of an interval of a `progressing` rollout. Fewer than minRequests
  * target requests in the interval -> inconclusive; a failed rollback check -> fail, or rollback
  * at failureLimit; a failed hold check -> hold; otherwise advance, waitForApproval or promote.
- * Failed alert checks never change the verdict; they are named in the reason.
+ * Failed alert checks never change the verdict; they are named in the reason. A fleet window
+ * with missing seconds (`WindowSummary.missing`) never advances: only a decisive rollback
+ * failure counts, anything else is inconclusive, naming who missed how many seconds.
  * Throws on a rollout that is not progressing or a step index outside the steps (caller bugs).
  */
 export function decideAtIntervalEnd(input: DecideInput): Decision {
