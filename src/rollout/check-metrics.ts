@@ -32,7 +32,10 @@ type Measurement =
   | { value: number; interval: Interval | undefined; context: string }
   | { value: undefined; missing: string };
 
-/** A summary with every count finite and non-negative, errorRate recomputed, latencies finite. */
+/**
+ * A summary with every count finite and non-negative, errorRate recomputed, latencies finite;
+ * missing seconds (fleet mode) kept as they are.
+ */
 export function cleanSummary(summary: WindowSummary): WindowSummary {
   const requests = nonNegative(summary.requests);
   const failures = Math.min(requests, nonNegative(summary.failures));
@@ -43,6 +46,7 @@ export function cleanSummary(summary: WindowSummary): WindowSummary {
     latencyP50Ms: latencyOrUndefined(summary.latencyP50Ms),
     latencyP95Ms: latencyOrUndefined(summary.latencyP95Ms),
     latencyP99Ms: latencyOrUndefined(summary.latencyP99Ms),
+    ...(summary.missing === undefined ? {} : { missing: summary.missing }),
   };
 }
 

@@ -6,6 +6,7 @@
 import type { RolloutConfig } from "../config/schema.ts";
 import { cleanSummary, describeDecisiveness, evaluateCheck } from "./check-metrics.ts";
 import { formatCount, formatDurationMs } from "./decision-text.ts";
+import { describeMissing, missingIn } from "./missing-seconds.ts";
 import type {
   CheckConfig,
   CheckResult,
@@ -33,7 +34,9 @@ type WindowReader = (windowMs: number) => Windows;
  * The verdict at the end of an interval of a `progressing` rollout. Fewer than minRequests
  * target requests in the interval -> inconclusive; a failed rollback check -> fail, or rollback
  * at failureLimit; a failed hold check -> hold; otherwise advance, waitForApproval or promote.
- * Failed alert checks never change the verdict; they are named in the reason.
+ * Failed alert checks never change the verdict; they are named in the reason. A fleet window
+ * with missing seconds (`WindowSummary.missing`) never advances: only a decisive rollback
+ * failure counts, anything else is inconclusive, naming who missed how many seconds.
  * Throws on a rollout that is not progressing or a step index outside the steps (caller bugs).
  */
 export function decideAtIntervalEnd(input: DecideInput): Decision {
@@ -60,20 +63,28 @@ export function decideAtIntervalEnd(input: DecideInput): Decision {
   });
   const requests = interval.target.requests;
   const over = `over ${formatDurationMs(policy.interval)}`;
+  const missing = missingIn(windowsRead(policy, windows));
+  const gap = missing.length > 0 ? `window incomplete: ${describeMissing(missing)}` : undefined;
 
   if (requests < policy.minRequests) {
     return decision(
       "inconclusive",
       { ...progress },
       `inconclusive: ${formatCount(requests)} requests to ${policy.target} ${over}, ` +
-        `fewer than minRequests ${formatCount(policy.minRequests)}; holding at ${stepPercent}%`,
+        `fewer than minRequests ${formatCount(policy.minRequests)}` +
+        `${gap === undefined ? "" : ` (${gap})`}; holding at ${stepPercent}%`,
     );
   }
 
-  const rollbacks = failedWith(checks, "rollback");
+  // Seconds missing from a member could still turn a failure into a pass: on an incomplete
+  // window only a decisive failure counts, and nothing else moves the rollout.
+  const failed = failedWith(checks, "rollback");
+  const rollbacks = gap === undefined ? failed : failed.filter((check) => check.isDecisive);
   if (rollbacks.length > 0) {
     const failures = progress.failures + 1;
-    const counted = `${describeFailed(rollbacks)}; failure ${failures} of ${policy.failureLimit}`;
+    const counted =
+      `${describeFailed(rollbacks)}${gap === undefined ? "" : ` (${gap})`}; ` +
+      `failure ${failures} of ${policy.failureLimit}`;
     return failures >= policy.failureLimit
       ? decision(
           "rollback",
@@ -81,6 +92,14 @@ export function decideAtIntervalEnd(input: DecideInput): Decision {
           `${counted}, rolling back`,
         )
       : decision("fail", { ...progress, failures }, `${counted}, holding at ${stepPercent}%`);
+  }
+
+  if (gap !== undefined) {
+    return decision(
+      "inconclusive",
+      { ...progress },
+      `inconclusive: ${gap}; holding at ${stepPercent}%`,
+    );
   }
 
   const holds = failedWith(checks, "hold");
@@ -93,7 +112,18 @@ export function decideAtIntervalEnd(input: DecideInput): Decision {
   }
 
   const passed = `${describePassed(checks, alerts.length > 0)} ${over} (${formatCount(requests)} requests)`;
+  return passedDecision(policy, progress, passed, decision);
+}
+
+/** Every check passed (or could not be judged): promote, wait for approval, or advance. */
+function passedDecision(
+  policy: RolloutConfig,
+  progress: RolloutProgress,
+  passed: string,
+  decision: (verdict: Verdict, next: RolloutProgress, reason: string) => Decision,
+): Decision {
   const stepIndex = progress.stepIndex;
+  const stepPercent = policy.steps[stepIndex] ?? 0;
   const nextPercent = policy.steps[stepIndex + 1];
   if (nextPercent === undefined) {
     return decision(
@@ -114,6 +144,16 @@ export function decideAtIntervalEnd(input: DecideInput): Decision {
     { phase: "progressing", stepIndex: stepIndex + 1, failures: 0 },
     `${passed}; advancing from ${stepPercent}% to ${nextPercent}%`,
   );
+}
+
+/** The summaries a decision read: the interval's and each check's window (already cached). */
+function windowsRead(policy: RolloutConfig, windows: WindowReader): WindowSummary[] {
+  const read: WindowSummary[] = [];
+  for (const windowMs of [policy.interval, ...policy.checks.map((check) => check.window)]) {
+    const { target, baseline } = windows(windowMs ?? policy.interval);
+    read.push(target, baseline);
+  }
+  return read;
 }
 
 /**

@@ -38,6 +38,18 @@ export interface WindowSummary {
   latencyP50Ms: number | undefined;
   latencyP95Ms: number | undefined;
   latencyP99Ms: number | undefined;
+  /**
+   * Fleet mode: live members whose seconds of this window are missing (SPEC 10). Absent or
+   * empty when the window is complete; a window with missing seconds never advances.
+   */
+  missing?: readonly MissingSeconds[];
+}
+
+/** One member's gap in a window: `seconds` of the `of` seconds expected from it are missing. */
+export interface MissingSeconds {
+  replica: string;
+  seconds: number;
+  of: number;
 }
 
 /** Reads window statistics: the decider asks for (upstream, window length) pairs. */

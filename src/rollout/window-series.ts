@@ -101,6 +101,22 @@ export class WindowSeries {
   }
 
   /**
+   * Adds one second's counts to `into`, whatever a fresh window cut (fleet replicas push raw
+   * seconds; the judge decides what a window covers). False when the ring does not hold it.
+   * Read only off the request path, once per closed second.
+   */
+  addSecond(second: number, into: WindowTotals): boolean {
+    if (second > this.currentSecond || second <= this.currentSecond - this.ring.size) return false;
+    const slot = this.slotOf(second);
+    if (this.ring.second[slot] !== second) return false;
+    into.requests += this.ring.requests[slot] ?? 0;
+    into.failures += this.ring.failures[slot] ?? 0;
+    if (second === this.currentSecond) this.addCurrent(into.counts);
+    else this.addPacked(slot, into.counts);
+    return true;
+  }
+
+  /**
    * Leaves out everything recorded before `fromMs`. Exact when no record is later than
    * `fromMs` (the usual call, with the current time): the current second's counts are cleared.
    * Otherwise whole seconds from the one containing `fromMs` are kept.

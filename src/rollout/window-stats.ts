@@ -20,6 +20,7 @@ import type { AttemptOutcome, ProxyRecorder } from "../proxy/recorder.ts";
 import type { Clock } from "../time/clock.ts";
 import { LATENCY_BUCKET_COUNT, valueAtQuantile } from "./latency-histogram.ts";
 import type { StatsSource, WindowSummary } from "./rollout-types.ts";
+import { sparseBuckets, type SecondCounts } from "./second-counts.ts";
 import { secondOf, WindowSeries, type WindowTotals } from "./window-series.ts";
 
 export interface WindowStatsOptions {
@@ -112,6 +113,27 @@ export class WindowStats implements ProxyRecorder {
       latencyP95Ms: valueAtQuantile(counts, timed, 0.95),
       latencyP99Ms: valueAtQuantile(counts, timed, 0.99),
     };
+  }
+
+  /**
+   * Every series' counts for one second (`secondOf` of this clock's `now()`, the monotonic
+   * clock records are stamped with), series without traffic in it left out. For a closed
+   * second: the caller passes one before `secondOf(clock.now())`. Off the request path.
+   */
+  readSecond(second: number): SecondCounts[] {
+    const read: SecondCounts[] = [];
+    const totals = this.totals;
+    for (const [route, byUpstream] of this.routes) {
+      for (const [upstream, series] of byUpstream) {
+        totals.requests = 0;
+        totals.failures = 0;
+        totals.counts.fill(0);
+        if (!series.addSecond(second, totals) || totals.requests === 0) continue;
+        const { requests: attempts, failures, counts } = totals;
+        read.push({ route, upstream, attempts, failures, buckets: sparseBuckets(counts) });
+      }
+    }
+    return read;
   }
 
   /** The view the decider reads: one route's series, as of `nowMs`. */
