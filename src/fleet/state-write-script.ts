@@ -4,11 +4,13 @@
  * Run by EVALSHA, with EVAL when Redis does not know the script yet (NOSCRIPT: after a
  * restart or SCRIPT FLUSH); a NOSCRIPT answer ran nothing, so sending EVAL then is safe.
  *
- * KEYS: 1 state, 2 stateVersion, 3 eventSeq, 4 events, 5 lease, 6 leaseEpoch
- * ARGV: 1 expected version (0: no document yet), 2 document body JSON (no version),
- *       3 event JSON (no id or version), 4 version floor, 5 event id floor, 6 event cap,
- *       7 state channel, 8 fence replica ("" = unfenced), 9 fence epoch
- * Reply: {"ok", version, eventId} | {"conflict", currentVersion} | {"fenced"}
+ * The fence heads KEYS and ARGV as fencing.ts says (FENCE_CHECK_LUA), checked only when the
+ * write carries a token (a leader's decision); an operator's write carries none.
+ * KEYS: 1 lease, 2 leaseEpoch, 3 state, 4 stateVersion, 5 eventSeq, 6 events
+ * ARGV: 1 fence replica ("" = unfenced), 2 fence epoch, 3 expected version (0: no document
+ *       yet), 4 document body JSON (no version), 5 event JSON (no id or version),
+ *       6 version floor, 7 event id floor, 8 event cap, 9 state channel
+ * Reply: {"ok", version, eventId} | {"conflict", currentVersion} | "fenced" (FENCED_REPLY)
  *
  * The floors are the highest version and event id the writer has seen. A counter below its
  * floor means Redis lost its data: it restarts a gap above the floor, not just one, so that a
@@ -16,31 +18,30 @@
  * other has already seen (with other content): versions and event ids never go down nor repeat.
  */
 import { createHash } from "node:crypto";
+import { FENCE_CHECK_LUA, fenceKeys, isFencedReply } from "./fencing.ts";
 import type { RedisCommandClient } from "./redis-link.ts";
 
 export const WRITE_STATE_LUA = `
-if ARGV[8] ~= "" then
-  if redis.call("GET", KEYS[5]) ~= ARGV[8] or redis.call("GET", KEYS[6]) ~= ARGV[9] then
-    return {"fenced"}
-  end
+if ARGV[1] ~= "" then
+${FENCE_CHECK_LUA}
 end
-local current = tonumber(redis.call("GET", KEYS[2]) or "0")
-if current ~= tonumber(ARGV[1]) then
+local current = tonumber(redis.call("GET", KEYS[4]) or "0")
+if current ~= tonumber(ARGV[3]) then
   return {"conflict", current}
 end
 local function next_after(value, floor)
   if value < floor then return floor + 1000 end
   return value + 1
 end
-local version = next_after(current, tonumber(ARGV[4]))
-redis.call("SET", KEYS[2], version)
-redis.call("SET", KEYS[1], '{"version":' .. version .. ',' .. string.sub(ARGV[2], 2))
-local eventId = next_after(tonumber(redis.call("GET", KEYS[3]) or "0"), tonumber(ARGV[5]))
-redis.call("SET", KEYS[3], eventId)
-redis.call("RPUSH", KEYS[4],
-  '{"id":' .. eventId .. ',"version":' .. version .. ',' .. string.sub(ARGV[3], 2))
-redis.call("LTRIM", KEYS[4], -tonumber(ARGV[6]), -1)
-redis.call("PUBLISH", ARGV[7], version)
+local version = next_after(current, tonumber(ARGV[6]))
+redis.call("SET", KEYS[4], version)
+redis.call("SET", KEYS[3], '{"version":' .. version .. ',' .. string.sub(ARGV[4], 2))
+local eventId = next_after(tonumber(redis.call("GET", KEYS[5]) or "0"), tonumber(ARGV[7]))
+redis.call("SET", KEYS[5], eventId)
+redis.call("RPUSH", KEYS[6],
+  '{"id":' .. eventId .. ',"version":' .. version .. ',' .. string.sub(ARGV[5], 2))
+redis.call("LTRIM", KEYS[6], -tonumber(ARGV[8]), -1)
+redis.call("PUBLISH", ARGV[9], version)
 return {"ok", version, eventId}
 `;
 
@@ -79,8 +80,11 @@ export async function runWriteScript(
   args: WriteScriptArgs,
 ): Promise<WriteScriptReply> {
   const options = {
-    keys: [keys.state, keys.stateVersion, keys.eventSeq, keys.events, keys.lease, keys.leaseEpoch],
+    keys: [...fenceKeys(keys), keys.state, keys.stateVersion, keys.eventSeq, keys.events],
     arguments: [
+      // Unfenced writes send empty heads: the script skips the check.
+      args.fence?.replica ?? "",
+      args.fence === undefined ? "" : String(args.fence.epoch),
       String(args.expectedVersion),
       args.documentBody,
       args.event,
@@ -88,8 +92,6 @@ export async function runWriteScript(
       String(args.eventIdFloor),
       String(args.eventCap),
       args.channel,
-      args.fence?.replica ?? "",
-      args.fence === undefined ? "" : String(args.fence.epoch),
     ],
   };
   let reply: unknown;
@@ -103,13 +105,13 @@ export async function runWriteScript(
 }
 
 function parseReply(reply: unknown): WriteScriptReply {
+  if (isFencedReply(reply)) return { kind: "fenced" };
   if (Array.isArray(reply)) {
     const [kind, first, second] = reply as unknown[];
     if (kind === "ok" && typeof first === "number" && typeof second === "number") {
       return { kind: "ok", version: first, eventId: second };
     }
     if (kind === "conflict" && typeof first === "number") return { kind, version: first };
-    if (kind === "fenced") return { kind };
   }
   throw new Error(`unexpected reply from the state write script: ${JSON.stringify(reply)}`);
 }
