@@ -1,5 +1,5 @@
 /**
- * The client side of the admin API for `switchyard status`, `weights` and `rollout`: where to
+ * The client side of the admin API for `switchyard status`, `weights`, `rollout` and `endpoint`: where to
  * call (`--admin`, `--token`, $SWITCHYARD_ADMIN_TOKEN), one call over undici, and every way it
  * can fail turned into one sentence with the fix.
  */

@@ -9,12 +9,8 @@ import {
   type EndpointView,
 } from "../control/control-api.ts";
 import { parseEndpointIndex } from "../admin/admin-inputs.ts";
-import {
-  callAdmin,
-  EXIT_USAGE_ERROR,
-  resolveAdminTarget,
-  type AdminFlags,
-} from "./admin-client.ts";
+import { EXIT_USAGE_ERROR, resolveAdminTarget, type AdminFlags } from "./admin-client.ts";
+import { runAdminCommand } from "./admin-command.ts";
 import type { CliOutput } from "./output.ts";
 
 export interface EndpointFlags extends AdminFlags {
@@ -53,23 +49,17 @@ export async function runEndpoint(
   if (!resolved.ok) return usage(resolved.message);
 
   const path = `/api/v1/upstreams/${encodeURIComponent(upstream)}/endpoints/${indexText}/state`;
-  const answer = await callAdmin(resolved.target, "PUT", path, { state: stateText });
-  if (!answer.ok) {
-    out.stderr(`switchyard: ${answer.message}`);
-    return 1;
-  }
-  if (flags.json === true) {
-    out.stdout(JSON.stringify(answer.body, null, 2));
-    return 0;
-  }
-  if (!isEndpointView(answer.body)) {
-    out.stderr(
-      `switchyard: the answer of ${resolved.target.baseUrl}${path} is not an endpoint; is --admin right?`,
-    );
-    return 1;
-  }
-  for (const line of formatEndpointChange(answer.body)) out.stdout(line);
-  return 0;
+  return runAdminCommand(
+    resolved.target,
+    { method: "PUT", path, body: { state: stateText } },
+    {
+      isExpected: isEndpointView,
+      what: "an endpoint",
+      format: formatEndpointChange,
+      json: flags.json,
+    },
+    out,
+  );
 }
 
 function isEndpointView(body: unknown): body is EndpointView {

@@ -4,12 +4,8 @@
  */
 import type { RolloutStatus } from "../control/control-api.ts";
 import { ROLLOUT_ACTIONS } from "../rollout/rollout-types.ts";
-import {
-  callAdmin,
-  EXIT_USAGE_ERROR,
-  resolveAdminTarget,
-  type AdminFlags,
-} from "./admin-client.ts";
+import { EXIT_USAGE_ERROR, resolveAdminTarget, type AdminFlags } from "./admin-client.ts";
+import { runAdminCommand } from "./admin-command.ts";
 import type { CliOutput } from "./output.ts";
 import { formatRollout } from "./status.ts";
 
@@ -32,18 +28,23 @@ export async function runRollout(
     return EXIT_USAGE_ERROR;
   }
   const path = `/api/v1/routes/${encodeURIComponent(route)}/rollout/${action}`;
-  const answer = await callAdmin(resolved.target, "POST", path);
-  if (!answer.ok) {
-    out.stderr(`switchyard: ${answer.message}`);
-    return 1;
-  }
-  const rollout = (answer.body as { rollout?: RolloutStatus | null }).rollout;
-  if (rollout === undefined) {
-    out.stderr(
-      `switchyard: the answer of ${resolved.target.baseUrl}${path} is not a rollout; is --admin right?`,
-    );
-    return 1;
-  }
-  out.stdout(`route ${route}: ${formatRollout(rollout)}`);
-  return 0;
+  return runAdminCommand(
+    resolved.target,
+    { method: "POST", path },
+    {
+      isExpected: isRolloutAnswer,
+      what: "a rollout",
+      format: (answer) => [`route ${route}: ${formatRollout(answer.rollout)}`],
+    },
+    out,
+  );
+}
+
+/** `{ rollout }`, null included (the route has none after the action). */
+function isRolloutAnswer(body: unknown): body is { rollout: RolloutStatus | null } {
+  return (
+    typeof body === "object" &&
+    body !== null &&
+    (body as { rollout?: unknown }).rollout !== undefined
+  );
 }

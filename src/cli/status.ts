@@ -7,12 +7,8 @@ import type {
   StatusView,
   UpstreamStatus,
 } from "../control/control-api.ts";
-import {
-  callAdmin,
-  EXIT_USAGE_ERROR,
-  resolveAdminTarget,
-  type AdminFlags,
-} from "./admin-client.ts";
+import { EXIT_USAGE_ERROR, resolveAdminTarget, type AdminFlags } from "./admin-client.ts";
+import { runAdminCommand } from "./admin-command.ts";
 import type { CliOutput } from "./output.ts";
 
 export interface StatusFlags extends AdminFlags {
@@ -30,23 +26,17 @@ export async function runStatus(
     out.stderr(`switchyard: ${resolved.message}`);
     return EXIT_USAGE_ERROR;
   }
-  const answer = await callAdmin(resolved.target, "GET", "/api/v1/status");
-  if (!answer.ok) {
-    out.stderr(`switchyard: ${answer.message}`);
-    return 1;
-  }
-  if (flags.json === true) {
-    out.stdout(JSON.stringify(answer.body, null, 2));
-    return 0;
-  }
-  if (!isStatusView(answer.body)) {
-    out.stderr(
-      `switchyard: the answer of ${resolved.target.baseUrl}/api/v1/status is not a switchyard status; is --admin right?`,
-    );
-    return 1;
-  }
-  for (const line of formatStatus(answer.body)) out.stdout(line);
-  return 0;
+  return runAdminCommand(
+    resolved.target,
+    { method: "GET", path: "/api/v1/status" },
+    {
+      isExpected: isStatusView,
+      what: "a switchyard status",
+      format: formatStatus,
+      json: flags.json,
+    },
+    out,
+  );
 }
 
 function isStatusView(body: unknown): body is StatusView {

@@ -3,12 +3,8 @@
  * `switchyard weights ROUTE --clear` drops the admin override (SPEC section 1).
  */
 import type { WeightsChange } from "../control/control-api.ts";
-import {
-  callAdmin,
-  EXIT_USAGE_ERROR,
-  resolveAdminTarget,
-  type AdminFlags,
-} from "./admin-client.ts";
+import { EXIT_USAGE_ERROR, resolveAdminTarget, type AdminFlags } from "./admin-client.ts";
+import { runAdminCommand, type AdminRequest } from "./admin-command.ts";
 import type { CliOutput } from "./output.ts";
 import { formatTable } from "./status.ts";
 
@@ -66,22 +62,19 @@ export async function runWeights(
   if (!resolved.ok) return usage(resolved.message);
 
   const path = `/api/v1/routes/${encodeURIComponent(route)}/weights`;
-  const answer = isClear
-    ? await callAdmin(resolved.target, "DELETE", path)
-    : await callAdmin(resolved.target, "PUT", path, { weights: parsed.weights });
-  if (!answer.ok) {
-    out.stderr(`switchyard: ${answer.message}`);
-    return 1;
-  }
-  if (!isWeightsChange(answer.body)) {
-    out.stderr(
-      `switchyard: the answer of ${resolved.target.baseUrl}${path} is not a split change; is --admin right?`,
-    );
-    return 1;
-  }
-  const change = answer.body;
-  for (const line of formatWeightsChange(change, isClear)) out.stdout(line);
-  return 0;
+  const request: AdminRequest = isClear
+    ? { method: "DELETE", path }
+    : { method: "PUT", path, body: { weights: parsed.weights } };
+  return runAdminCommand(
+    resolved.target,
+    request,
+    {
+      isExpected: isWeightsChange,
+      what: "a split change",
+      format: (change) => formatWeightsChange(change, isClear),
+    },
+    out,
+  );
 }
 
 function isWeightsChange(body: unknown): body is WeightsChange {
