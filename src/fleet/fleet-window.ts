@@ -4,9 +4,10 @@
  * buckets (never averaged). A second a member should have pushed but did not is reported
  * as missing, so the decider can tell a quiet window from an incomplete one. Pure.
  */
-import { LATENCY_BUCKET_COUNT, valueAtQuantile } from "../rollout/latency-histogram.ts";
+import { LATENCY_BUCKET_COUNT } from "../rollout/latency-histogram.ts";
 import type { MissingSeconds, WindowSummary } from "../rollout/rollout-types.ts";
 import type { SecondCounts } from "../rollout/second-counts.ts";
+import { summaryOf } from "../rollout/window-stats.ts";
 
 /** A fleet member as membership reports it; its seconds are expected in [joined, left). */
 export interface FleetMember {
@@ -73,15 +74,5 @@ export function summarizeFleetWindow(input: FleetWindowInput): WindowSummary {
     }
     if (absent > 0) missing.push({ replica: member.replica, seconds: absent, of: to - from + 1 });
   }
-  let timed = 0;
-  for (const count of counts) timed += count;
-  return {
-    requests,
-    failures,
-    errorRate: requests > 0 ? failures / requests : 0,
-    latencyP50Ms: valueAtQuantile(counts, timed, 0.5),
-    latencyP95Ms: valueAtQuantile(counts, timed, 0.95),
-    latencyP99Ms: valueAtQuantile(counts, timed, 0.99),
-    missing,
-  };
+  return { ...summaryOf(requests, failures, counts), missing };
 }

@@ -101,18 +101,7 @@ export class WindowStats implements ProxyRecorder {
     totals.counts.fill(0);
     const series = this.routes.get(route)?.get(upstream);
     series?.addWindow(secondOf(nowMs), Math.max(1, Math.ceil(windowMs / 1000)), totals);
-    const { requests, failures, counts } = totals;
-    // Unserved requests count as failures but have no latency: percentiles use timed ones.
-    let timed = 0;
-    for (const count of counts) timed += count;
-    return {
-      requests,
-      failures,
-      errorRate: requests > 0 ? failures / requests : 0,
-      latencyP50Ms: valueAtQuantile(counts, timed, 0.5),
-      latencyP95Ms: valueAtQuantile(counts, timed, 0.95),
-      latencyP99Ms: valueAtQuantile(counts, timed, 0.99),
-    };
+    return summaryOf(totals.requests, totals.failures, totals.counts);
   }
 
   /**
@@ -213,4 +202,26 @@ export class WindowStats implements ProxyRecorder {
   retry(): void {
     // The retried attempt is reported through attemptFinished.
   }
+}
+
+/**
+ * A window's summary from its summed counts and latency buckets (one process's, or the
+ * fleet's). Unserved requests count as failures but have no latency: percentiles use the
+ * timed ones.
+ */
+export function summaryOf(
+  requests: number,
+  failures: number,
+  counts: ArrayLike<number>,
+): WindowSummary {
+  let timed = 0;
+  for (let bucket = 0; bucket < counts.length; bucket++) timed += counts[bucket] ?? 0;
+  return {
+    requests,
+    failures,
+    errorRate: requests > 0 ? failures / requests : 0,
+    latencyP50Ms: valueAtQuantile(counts, timed, 0.5),
+    latencyP95Ms: valueAtQuantile(counts, timed, 0.95),
+    latencyP99Ms: valueAtQuantile(counts, timed, 0.99),
+  };
 }
