@@ -33,6 +33,7 @@ const payload: WebhookPayload = {
   reason: "errorRate 0.02 > 0.01: hold",
   metrics: { requests: 500, failures: 10, errorRate: 0.02 },
   at: "2026-01-01T12:00:00.000Z",
+  decisionId: "9f1c2e4a-0000-4000-8000-000000000001",
 };
 
 const advanced: WebhookPayload = { ...payload, event: "advanced" };

@@ -9,6 +9,8 @@ import { FULL_SPLIT_BP, percentToBp } from "../config/units.ts";
 import type { SplitEntry } from "../routing/split.ts";
 import type { StateStore } from "../state/state-store.ts";
 import { emptyState, type PersistedState } from "../state/state-schema.ts";
+
+type PersistedOverride = NonNullable<PersistedState["routes"][string]["override"]>;
 import type { SplitOverride } from "../runtime/split-overrides.ts";
 import type { EndpointStates } from "../runtime/endpoint-states.ts";
 import {
@@ -32,47 +34,22 @@ export class PersistedStateKeeper {
   }
 
   /** Reads the state file; a missing, unreadable or corrupt one gives an empty start (logged). */
-  async load(): Promise<{
-    overrides: Map<string, SplitOverride>;
-    rollouts: Map<string, RolloutRecord>;
-    endpointStates: EndpointStates;
-  }> {
-    const overrides = new Map<string, SplitOverride>();
-    const rollouts = new Map<string, RolloutRecord>();
-    const none: EndpointStates = new Map();
-    if (this.store === undefined) return { overrides, rollouts, endpointStates: none };
+  async load(): Promise<SavedRuntimeState> {
+    const nothing = { overrides: new Map(), rollouts: new Map(), endpointStates: new Map() };
+    if (this.store === undefined) return nothing;
     const loaded = await this.store.load();
     if (!loaded.ok) {
       this.logger.warn(
         { reason: loaded.reason },
         `${loaded.message}; starting without saved weights, rollout progress or endpoint states (the file is set aside on the next save)`,
       );
-      return { overrides, rollouts, endpointStates: none };
+      return nothing;
     }
-    for (const [route, routeState] of Object.entries(loaded.state.routes)) {
-      const override = routeState.override;
-      if (override !== null) {
-        const entries = percentToEntries(override.weights);
-        const fileSplit = percentToEntries(override.fileSplit);
-        if (entries !== undefined && fileSplit !== undefined) {
-          overrides.set(route, {
-            entries,
-            source: override.source,
-            setBy: override.setBy,
-            setAt: override.setAt,
-            fileSplit,
-          });
-        } else {
-          this.logger.warn({ route }, "ignoring a saved weight override that does not sum to 100");
-        }
-      }
-      if (routeState.rollout !== null) rollouts.set(route, routeState.rollout);
-    }
-    this.overrides = overrides;
-    this.rollouts = rollouts;
-    const endpointStates = endpointStatesFromPersisted(loaded.state.upstreams);
-    this.upstreams = endpointStatesToPersisted(endpointStates);
-    return { overrides, rollouts, endpointStates };
+    const saved = savedStateOf(loaded.state, this.logger);
+    this.overrides = saved.overrides;
+    this.rollouts = saved.rollouts;
+    this.upstreams = endpointStatesToPersisted(saved.endpointStates);
+    return saved;
   }
 
   setOverrides(overrides: ReadonlyMap<string, SplitOverride>): void {
@@ -108,22 +85,59 @@ export class PersistedStateKeeper {
     for (const name of names) {
       const override = this.overrides.get(name);
       state.routes[name] = {
-        override:
-          override === undefined
-            ? null
-            : {
-                weights: entriesToPercent(override.entries),
-                source: override.source,
-                setBy: override.setBy,
-                setAt: override.setAt,
-                fileSplit: entriesToPercent(override.fileSplit),
-              },
+        override: override === undefined ? null : overrideToPersisted(override),
         rollout: (this.rollouts.get(name) as Record<string, unknown> | undefined) ?? null,
       };
     }
     if (this.upstreams !== undefined) state.upstreams = this.upstreams;
     return state;
   }
+}
+
+export interface SavedRuntimeState {
+  overrides: Map<string, SplitOverride>;
+  rollouts: Map<string, RolloutRecord>;
+  endpointStates: EndpointStates;
+}
+
+/**
+ * The state file's format (also the fleet document's, fleet-state-file.ts) as the runtime and
+ * the rollouts take it. An override whose weights do not sum to 100 is left out, with a warning.
+ */
+export function savedStateOf(state: PersistedState, logger: Logger): SavedRuntimeState {
+  const overrides = new Map<string, SplitOverride>();
+  const rollouts = new Map<string, RolloutRecord>();
+  for (const [route, routeState] of Object.entries(state.routes)) {
+    const override = routeState.override;
+    if (override !== null) {
+      const entries = percentToEntries(override.weights);
+      const fileSplit = percentToEntries(override.fileSplit);
+      if (entries !== undefined && fileSplit !== undefined) {
+        overrides.set(route, {
+          entries,
+          source: override.source,
+          setBy: override.setBy,
+          setAt: override.setAt,
+          fileSplit,
+        });
+      } else {
+        logger.warn({ route }, "ignoring a saved weight override that does not sum to 100");
+      }
+    }
+    if (routeState.rollout !== null) rollouts.set(route, routeState.rollout);
+  }
+  return { overrides, rollouts, endpointStates: endpointStatesFromPersisted(state.upstreams) };
+}
+
+/** An override in the state file's (and the fleet document's) form: percentages. */
+export function overrideToPersisted(override: SplitOverride): PersistedOverride {
+  return {
+    weights: entriesToPercent(override.entries),
+    source: override.source,
+    setBy: override.setBy,
+    setAt: override.setAt,
+    fileSplit: entriesToPercent(override.fileSplit),
+  };
 }
 
 function percentToEntries(weights: Record<string, number>): SplitEntry[] | undefined {

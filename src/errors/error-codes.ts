@@ -196,7 +196,25 @@ export const ERROR_CODES = {
     message: "The rollout's phase does not allow this action (or a start while one is under way).",
   },
 
+  SWITCHYARD_FLEET_CONFLICT: {
+    status: 409,
+    where: ["control"],
+    message:
+      "The fleet's shared state changed on another replica while this change was made; read it again and retry.",
+  },
+  SWITCHYARD_FLEET_UNAVAILABLE: {
+    status: 503,
+    where: ["control"],
+    message:
+      "Fleet mode: Redis cannot be reached, so the shared state cannot change; the split in force stays (?local=true applies to this replica only).",
+  },
+
   // ---- markers inside the proxy, never answered ----
+  SWITCHYARD_FLEET_FENCED: {
+    status: null,
+    where: ["internal"],
+    message: "A rollout decision of a replica that no longer leads the fleet was refused.",
+  },
   SWITCHYARD_CLIENT_GONE: {
     status: null,
     where: ["internal"],

@@ -15,6 +15,7 @@ import {
   type RolloutStatus,
 } from "../control/control-api.ts";
 import type { RolloutView } from "../control/control-plane.ts";
+import { randomUUID } from "node:crypto";
 import { CODE } from "../errors/error-codes.ts";
 import type { Logger } from "../log/logger.ts";
 import type { SplitReader, SplitWriter } from "../runtime/split-write.ts";
@@ -25,21 +26,26 @@ import { KeyedQueue } from "./keyed-queue.ts";
 import { RolloutReporter, type RolloutReporterOptions } from "./rollout-reporter.ts";
 import { restoreRollout } from "./rollout-restore.ts";
 import {
+  fromPersisted,
   identityOf,
   isFinished,
   isRunning,
+  isSameProgress,
   rolloutSplitBp,
   statusOf,
   stepPercentOf,
-  targetPercentFor,
   targetPercentOf,
+  toPersisted,
+  withDecision,
+  type PersistedRollout,
   type RouteRollout,
 } from "./rollout-state.ts";
+import type { LogEntry } from "./rollout-reporter.ts";
+import { LocalRolloutWriter, type RolloutWriter } from "./rollout-writer.ts";
 import {
   ROLLOUT_ACTIONS,
   type Decision,
   type RolloutAction,
-  type RolloutProgress,
   type StatsSource,
 } from "./rollout-types.ts";
 
@@ -58,19 +64,41 @@ export interface RolloutControllerOptions extends RolloutReporterOptions {
   stats: RolloutStats;
   logger: Logger;
   clock: Clock;
+  /** How changes are committed (default: the split writer, then the state file). */
+  writer?: RolloutWriter;
+  /** Whether this process judges the rollouts now (fleet mode: the leader only). Default yes. */
+  isJudge?: () => boolean;
+  /** The id of each decision and action (default a random UUID). */
+  newId?: () => string;
 }
+
+/** How a change is committed. */
+interface CommitHow {
+  readonly isSplitWritten: boolean;
+  readonly actor: Actor;
+  readonly isDecision: boolean;
+  readonly logged: LogEntry;
+  readonly isFromFile?: boolean;
+}
+
+/** A commit's outcome: in force, the fleet's own record taken over instead, or refused. */
+type Committed = "committed" | "adopted" | { readonly error: ControlError };
 
 export class RolloutController implements RolloutView {
   private readonly o: RolloutControllerOptions;
   private readonly report: RolloutReporter;
   private readonly rollouts = new Map<string, RouteRollout>();
   private readonly queue = new KeyedQueue();
+  private readonly writer: RolloutWriter;
+  private readonly newId: () => string;
   private timer: TimerHandle | undefined;
   private isStopped = false;
 
   constructor(options: RolloutControllerOptions) {
     this.o = options;
     this.report = new RolloutReporter(options);
+    this.writer = options.writer ?? new LocalRolloutWriter(options.splits, options.persistence);
+    this.newId = options.newId ?? randomUUID;
   }
 
   /**
@@ -84,13 +112,13 @@ export class RolloutController implements RolloutView {
     for (const route of config.routes) {
       const policy = route.rollout;
       if (policy === undefined) {
-        if (saved.has(route.name)) this.o.persistence.setRollout(route.name, null);
+        if (saved.has(route.name)) this.writer.forget(route.name);
         continue;
       }
       const now = this.o.clock.now();
       const restored = restoreRollout(route.name, policy, saved.get(route.name), now);
       if (restored === undefined) {
-        await this.run(route.name, () => this.begin(route.name, policy, "file"));
+        await this.run(route.name, () => this.begin(route.name, policy, "file", true));
         continue;
       }
       this.rollouts.set(route.name, restored);
@@ -133,7 +161,7 @@ export class RolloutController implements RolloutView {
         if (rollout !== undefined)
           this.stopRollout(name, "the rollout block was removed from the config");
       } else if (rollout === undefined || rollout.policyHash !== identityOf(policy)) {
-        await this.run(name, () => this.begin(name, policy, "file"));
+        await this.run(name, () => this.begin(name, policy, "file", true));
       } else {
         rollout.policy = policy;
         // The file may have changed the route's split under a running rollout: its step stands.
@@ -144,6 +172,29 @@ export class RolloutController implements RolloutView {
       if (!config.routes.some((r) => r.name === name))
         this.stopRollout(name, "the route was removed");
     }
+  }
+
+  /**
+   * Fleet mode: the shared records, newer than what this process holds. Each rollout of the
+   * config whose shared record is the same rollout (same identity) but at other progress is
+   * taken over as it is there, with a fresh window; the others are left alone.
+   */
+  adoptShared(records: Readonly<Record<string, unknown>>, config: Config): void {
+    for (const route of config.routes) {
+      const record = records[route.name];
+      if (route.rollout === undefined || typeof record !== "object" || record === null) continue;
+      const persisted = fromPersisted(record as Record<string, unknown>);
+      if (persisted !== undefined) this.adoptRecord(route.name, route.rollout, persisted);
+    }
+  }
+
+  /**
+   * Fleet mode: this replica now judges. It knows neither the window its predecessor judged
+   * nor when the step began, so every rollout starts a fresh window and step clock.
+   */
+  freshWindows(): void {
+    const now = this.o.clock.now();
+    for (const rollout of this.rollouts.values()) this.freshStep(rollout, now);
   }
 
   // ---- operator actions -----------------------------------------------------------------------
@@ -193,7 +244,7 @@ export class RolloutController implements RolloutView {
     if (action === "start") {
       const refused = startRefusal(rollout);
       if (refused !== undefined) return { ok: false, error: refused };
-      const error = await this.begin(route, policy, actor);
+      const error = await this.begin(route, policy, actor, false);
       return error === undefined ? this.statusResult(route) : { ok: false, error };
     }
     if (rollout === undefined) {
@@ -202,7 +253,7 @@ export class RolloutController implements RolloutView {
     }
     const outcome = planAction(rollout, action, actor);
     if (!outcome.ok) return outcome;
-    const error = await this.commitAction(rollout, outcome.plan, actor);
+    const error = await this.commitAction(rollout, outcome.plan, actor, false);
     return error === undefined ? this.statusResult(route) : { ok: false, error };
   }
 
@@ -210,15 +261,17 @@ export class RolloutController implements RolloutView {
     rollout: RouteRollout,
     plan: ActionPlan,
     actor: Actor,
+    isDecision: boolean,
   ): Promise<ControlError | undefined> {
-    if (plan.isSplitWritten) {
-      const error = await this.writeSplit(rollout, plan.next, actor);
-      if (error !== undefined) return error;
-    }
+    const candidate: RouteRollout = { ...rollout, ...plan.next };
+    const logged = this.report.actionEvent(candidate, actor, plan.reason, this.newId());
+    const how = { isSplitWritten: plan.isSplitWritten, actor, isDecision, logged };
+    const committed = await this.commit(rollout, candidate, how);
+    if (committed !== "committed") return errorOf(committed);
     const now = this.o.clock.now();
     Object.assign(rollout, plan.next);
     if (plan.isFreshStep) this.freshStep(rollout, now);
-    this.report.action(rollout, actor, plan.event, plan.reason);
+    this.report.action(rollout, actor, plan.event, logged);
     return undefined;
   }
 
@@ -240,6 +293,7 @@ export class RolloutController implements RolloutView {
 
   /** One evaluation round; public so tests on a manual clock can drive it directly. */
   async tick(): Promise<void> {
+    if (this.o.isJudge?.() === false) return;
     const routes = [...this.rollouts.values()]
       .filter((r) => isRunning(r.phase))
       .map((r) => r.route);
@@ -249,6 +303,8 @@ export class RolloutController implements RolloutView {
   private async evaluate(route: string): Promise<void> {
     const rollout = this.rollouts.get(route);
     if (rollout === undefined || !isRunning(rollout.phase)) return;
+    // Leadership may have moved while this waited in the queue.
+    if (this.o.isJudge?.() === false) return;
     const now = this.o.clock.now();
     const input = {
       policy: rollout.policy,
@@ -274,12 +330,24 @@ export class RolloutController implements RolloutView {
   ): Promise<void> {
     const next = decision.next;
     const isNewStep = next.stepIndex !== rollout.stepIndex || isFinished(next.phase);
-    if (isNewStep && (await this.writeSplit(rollout, next, "rollout")) !== undefined) return;
+    const candidate: RouteRollout = { ...rollout, ...next };
+    candidate.decisions = withDecision(rollout.decisions, {
+      at: new Date(this.o.clock.wallNow()).toISOString(),
+      verdict: decision.verdict,
+      reason: decision.reason,
+      stepPercent: targetPercentOf(candidate),
+      isFast: decision.isFast,
+      metrics: decision.metrics,
+    });
+    const logged = this.report.decisionEvent(candidate, decision, this.newId());
+    const how = { isSplitWritten: isNewStep, actor: "rollout", isDecision: true, logged };
+    if ((await this.commit(rollout, candidate, how)) !== "committed") return;
     Object.assign(rollout, next);
+    rollout.decisions = candidate.decisions;
     // Every evaluation starts a fresh window: a new step is judged on its own traffic.
     rollout.intervalStartedMs = now;
     if (isNewStep) this.freshStep(rollout, now);
-    this.report.decision(rollout, decision);
+    this.report.decision(rollout, decision, logged);
   }
 
   /** rollout.progressDeadline: a step held longer pauses the rollout with the reason. */
@@ -298,7 +366,7 @@ export class RolloutController implements RolloutView {
       event: "paused",
       reason,
     };
-    await this.commitAction(rollout, plan, "rollout");
+    await this.commitAction(rollout, plan, "rollout", true);
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
@@ -308,6 +376,7 @@ export class RolloutController implements RolloutView {
     route: string,
     policy: RolloutConfig,
     actor: Actor,
+    isFromFile: boolean,
   ): Promise<ControlError | undefined> {
     const now = this.o.clock.now();
     const rollout: RouteRollout = {
@@ -322,16 +391,15 @@ export class RolloutController implements RolloutView {
       decisions: [],
       lastWriteError: undefined,
     };
-    const error = await this.writeSplit(rollout, rollout, actor);
-    if (error !== undefined) return error;
+    const reason = `rollout started by ${actor}: step ${stepPercentOf(rollout)}%`;
+    const logged = this.report.actionEvent(rollout, actor, reason, this.newId());
+    const how = { isSplitWritten: true, actor, isDecision: false, logged, isFromFile };
+    const committed = await this.commit(undefined, rollout, how);
+    if (committed === "adopted") return undefined;
+    if (committed !== "committed") return committed.error;
     this.rollouts.set(route, rollout);
     this.o.stats.resetFrom(route, now);
-    this.report.action(
-      rollout,
-      actor,
-      "advanced",
-      `rollout started by ${actor}: step ${stepPercentOf(rollout)}%`,
-    );
+    this.report.action(rollout, actor, "advanced", logged);
     return undefined;
   }
 
@@ -342,28 +410,64 @@ export class RolloutController implements RolloutView {
     const inForce = this.o.splits.splitOf(route);
     const wanted = rolloutSplitBp(rollout.policy, targetPercentOf(rollout));
     if (inForce?.source === "rollout" && sameSplit(inForce.entries, wanted)) return;
-    await this.writeSplit(rollout, rollout, "rollout");
+    const logged: LogEntry = {
+      type: "rollout.splitRestored",
+      fields: { route, phase: rollout.phase, stepPercent: targetPercentOf(rollout) },
+    };
+    await this.commit(rollout, rollout, {
+      isSplitWritten: true,
+      actor: "rollout",
+      isDecision: false,
+      logged,
+    });
   }
 
-  /** Writes the split `next` implies; returns the refusal, or undefined once it is in force. */
-  private async writeSplit(
-    rollout: RouteRollout,
-    next: RolloutProgress,
-    actor: Actor,
-  ): Promise<ControlError | undefined> {
-    const percent = targetPercentFor(rollout.policy, next.phase, next.stepIndex);
-    const result = await this.o.splits.setSplit({
-      route: rollout.route,
-      splitBp: rolloutSplitBp(rollout.policy, percent),
-      source: "rollout",
-      actor,
+  /**
+   * Commits `candidate`, the rollout `rollout` becomes (undefined: a new one). A refusal is
+   * reported once; when the fleet's record moved on meanwhile, it is taken over.
+   */
+  private async commit(
+    rollout: RouteRollout | undefined,
+    candidate: RouteRollout,
+    how: CommitHow,
+  ): Promise<Committed> {
+    const result = await this.writer.commit({
+      route: candidate.route,
+      splitBp: how.isSplitWritten
+        ? rolloutSplitBp(candidate.policy, targetPercentOf(candidate))
+        : undefined,
+      record: toPersisted(candidate),
+      basis: rollout === undefined ? undefined : toPersisted(rollout),
+      isFromFile: how.isFromFile ?? false,
+      actor: how.actor,
+      isDecision: how.isDecision,
+      event: how.logged,
     });
-    if (result.ok) {
-      rollout.lastWriteError = undefined;
-      return undefined;
+    if (result.ok && result.adopted !== undefined) {
+      this.adoptRecord(candidate.route, candidate.policy, result.adopted);
+      return "adopted";
     }
-    this.report.writeRefused(rollout, result.error);
-    return result.error;
+    if (result.ok) {
+      if (rollout !== undefined) rollout.lastWriteError = undefined;
+      return "committed";
+    }
+    if (result.shared !== undefined && result.shared !== null) {
+      this.adoptRecord(candidate.route, candidate.policy, result.shared);
+    }
+    this.report.writeRefused(rollout ?? candidate, result.error);
+    return { error: result.error };
+  }
+
+  /** Takes over a shared record of the same rollout at other progress (fleet mode). */
+  private adoptRecord(route: string, policy: RolloutConfig, record: PersistedRollout): void {
+    const held = this.rollouts.get(route);
+    if (held !== undefined && isSameProgress(toPersisted(held), record)) return;
+    const now = this.o.clock.now();
+    const adopted = restoreRollout(route, policy, { ...record }, now);
+    if (adopted === undefined) return;
+    this.rollouts.set(route, adopted);
+    this.o.stats.resetFrom(route, now);
+    this.report.stateChanged(adopted);
   }
 
   private freshStep(rollout: RouteRollout, now: number): void {
@@ -374,6 +478,7 @@ export class RolloutController implements RolloutView {
 
   private stopRollout(route: string, reason: string): void {
     this.rollouts.delete(route);
+    this.writer.forget(route);
     this.report.stopped(route, reason);
   }
 
@@ -400,6 +505,10 @@ function wholeWindows(stats: StatsSource): StatsSource {
   return {
     summarize: (upstream, windowMs) => stats.summarize(upstream, windowMs + 999),
   };
+}
+
+function errorOf(committed: Committed): ControlError | undefined {
+  return typeof committed === "object" ? committed.error : undefined;
 }
 
 function sameSplit(

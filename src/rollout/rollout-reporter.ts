@@ -1,6 +1,6 @@
 /**
  * Tells the world about a rollout change once it is committed: the log, the event log, the
- * metrics, the state file and the webhooks. Nothing here decides anything; the controller
+ * metrics and the webhooks (the writer saved it). Nothing here decides anything; the controller
  * calls it only after the split write behind a change succeeded.
  */
 import type { RolloutConfig } from "../config/schema.ts";
@@ -8,13 +8,7 @@ import type { Actor, ControlError } from "../control/control-api.ts";
 import type { EventLog } from "../events/event-log.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../time/clock.ts";
-import {
-  RECENT_DECISIONS,
-  stepPercentOf,
-  targetPercentOf,
-  toPersisted,
-  type RouteRollout,
-} from "./rollout-state.ts";
+import { stepPercentOf, targetPercentOf, type RouteRollout } from "./rollout-state.ts";
 import type { Decision, RolloutPhase } from "./rollout-types.ts";
 import type { WebhookPayload } from "./webhooks.ts";
 
@@ -26,6 +20,12 @@ export interface RolloutMetrics {
   rolloutStep(route: string, target: string, percent: number): void;
   rolloutPhase(route: string, phase: RolloutPhase | "idle"): void;
   rolloutDecision(route: string, verdict: string): void;
+}
+
+/** An event as it is logged: its type and fields. */
+export interface LogEntry {
+  readonly type: string;
+  readonly fields: Readonly<Record<string, unknown>>;
 }
 
 export interface RolloutPersistence {
@@ -50,51 +50,61 @@ export class RolloutReporter {
     this.o = options;
   }
 
-  /** An operator's (or the file's) change of phase or step. */
+  /** The event an operator's (or the file's) change is logged as. */
+  actionEvent(rollout: RouteRollout, actor: Actor, reason: string, decisionId: string): LogEntry {
+    return {
+      type: "rollout.action",
+      fields: {
+        route: rollout.route,
+        actor,
+        phase: rollout.phase,
+        stepPercent: targetPercentOf(rollout),
+        reason,
+        decisionId,
+      },
+    };
+  }
+
+  /** The event an evaluation's verdict is logged as, with the numbers behind it. */
+  decisionEvent(rollout: RouteRollout, decision: Decision, decisionId: string): LogEntry {
+    return {
+      type: "rollout.decision",
+      fields: {
+        route: rollout.route,
+        verdict: decision.verdict,
+        reason: decision.reason,
+        isFast: decision.isFast,
+        phase: rollout.phase,
+        stepPercent: targetPercentOf(rollout),
+        failures: rollout.failures,
+        metrics: decision.metrics,
+        checks: decision.checks,
+        decisionId,
+      },
+    };
+  }
+
+  /** An operator's (or the file's) change of phase or step, once committed. */
   action(
     rollout: RouteRollout,
     actor: Actor,
     event: WebhookEvent | undefined,
-    reason: string,
+    logged: LogEntry,
   ): void {
+    const reason = String(logged.fields.reason);
     this.o.logger.info(
       { route: rollout.route, actor, phase: rollout.phase, stepPercent: stepPercentOf(rollout) },
       `rollout: ${reason}`,
     );
-    this.o.events.append("rollout.action", {
-      route: rollout.route,
-      actor,
-      phase: rollout.phase,
-      stepPercent: targetPercentOf(rollout),
-      reason,
-    });
+    this.o.events.append(logged.type, logged.fields);
     this.stateChanged(rollout);
-    if (event !== undefined) this.notify(rollout, event, reason, {});
+    if (event !== undefined) this.notify(rollout, event, reason, {}, logged.fields.decisionId);
   }
 
-  /** An evaluation's verdict, with the numbers behind it. */
-  decision(rollout: RouteRollout, decision: Decision): void {
-    rollout.decisions.push({
-      at: new Date(this.o.clock.wallNow()).toISOString(),
-      verdict: decision.verdict,
-      reason: decision.reason,
-      stepPercent: targetPercentOf(rollout),
-      isFast: decision.isFast,
-      metrics: decision.metrics,
-    });
-    if (rollout.decisions.length > RECENT_DECISIONS) rollout.decisions.shift();
+  /** An evaluation's verdict, once committed (the decision is in `rollout.decisions`). */
+  decision(rollout: RouteRollout, decision: Decision, logged: LogEntry): void {
     this.o.metrics.rolloutDecision(rollout.route, decision.verdict);
-    this.o.events.append("rollout.decision", {
-      route: rollout.route,
-      verdict: decision.verdict,
-      reason: decision.reason,
-      isFast: decision.isFast,
-      phase: rollout.phase,
-      stepPercent: targetPercentOf(rollout),
-      failures: rollout.failures,
-      metrics: decision.metrics,
-      checks: decision.checks,
-    });
+    this.o.events.append(logged.type, logged.fields);
     const level = decision.verdict === "rollback" || decision.verdict === "fail" ? "warn" : "info";
     this.o.logger[level](
       {
@@ -107,7 +117,9 @@ export class RolloutReporter {
     );
     this.stateChanged(rollout);
     const event = webhookEventFor(decision);
-    if (event !== undefined) this.notify(rollout, event, decision.reason, decision.metrics);
+    if (event !== undefined) {
+      this.notify(rollout, event, decision.reason, decision.metrics, logged.fields.decisionId);
+    }
   }
 
   /** The split a change needs was refused: said once until a write succeeds again. */
@@ -128,16 +140,14 @@ export class RolloutReporter {
   }
 
   stopped(route: string, reason: string): void {
-    this.o.persistence.setRollout(route, null);
     this.o.metrics.rolloutPhase(route, "idle");
     this.o.events.append("rollout.stopped", { route, reason });
   }
 
-  /** Metrics and the state file follow the rollout's phase and step. */
+  /** Metrics follow the rollout's phase and step (the writer saved it). */
   stateChanged(rollout: RouteRollout): void {
     this.o.metrics.rolloutStep(rollout.route, rollout.policy.target, targetPercentOf(rollout));
     this.o.metrics.rolloutPhase(rollout.route, rollout.phase);
-    this.o.persistence.setRollout(rollout.route, { ...toPersisted(rollout) });
   }
 
   private notify(
@@ -145,6 +155,7 @@ export class RolloutReporter {
     event: WebhookEvent,
     reason: string,
     metrics: Readonly<Record<string, unknown>>,
+    decisionId: unknown,
   ): void {
     if (rollout.policy.webhooks.length === 0) return;
     const targetPercent = targetPercentOf(rollout);
@@ -160,6 +171,7 @@ export class RolloutReporter {
       reason,
       metrics: { ...metrics },
       at: new Date(this.o.clock.wallNow()).toISOString(),
+      decisionId: String(decisionId),
     });
   }
 }

@@ -55,6 +55,27 @@ function hash(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
+/** `decisions` with `record` added, the oldest dropped past RECENT_DECISIONS. */
+export function withDecision(
+  decisions: readonly DecisionRecord[],
+  record: DecisionRecord,
+): DecisionRecord[] {
+  return [...decisions, record].slice(-RECENT_DECISIONS);
+}
+
+/** Two records of the same progress: what a fleet write checks it was decided on. */
+export function isSameProgress(a: PersistedRollout, b: PersistedRollout): boolean {
+  const lastA = a.decisions[a.decisions.length - 1]?.at;
+  const lastB = b.decisions[b.decisions.length - 1]?.at;
+  return (
+    a.policyHash === b.policyHash &&
+    a.phase === b.phase &&
+    a.stepIndex === b.stepIndex &&
+    a.failures === b.failures &&
+    lastA === lastB
+  );
+}
+
 export function stepPercentOf(rollout: RouteRollout): number {
   return rollout.policy.steps[rollout.stepIndex] ?? 0;
 }

@@ -31,4 +31,9 @@ export interface WebhookPayload {
   readonly metrics: Readonly<Record<string, unknown>>;
   /** When the decision was made, ISO 8601. */
   readonly at: string;
+  /**
+   * Unique per decision or action, the same in each retry of a delivery and in the event log
+   * (`rollout.decision`, `rollout.action`): a receiver drops a payload it has already seen.
+   */
+  readonly decisionId: string;
 }

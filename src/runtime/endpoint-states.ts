@@ -16,7 +16,6 @@ import type { UpstreamMap } from "../upstream/upstream-set.ts";
 import {
   unknownEndpointError,
   unknownUpstreamError,
-  type EndpointStateChange,
   type EndpointStateWrite,
   type EndpointStateWriteResult,
 } from "./endpoint-state-write.ts";
@@ -129,38 +128,70 @@ export class EndpointStateTable {
     return dropped.length > 0;
   }
 
-  /** Sets the state of endpoint `index` of `upstream` in the running `upstreams`. */
-  write(write: EndpointStateWrite, upstreams: UpstreamMap): EndpointStateOutcome {
-    const upstream = upstreams.get(write.upstream);
-    if (upstream === undefined) {
-      return {
-        result: { ok: false, error: unknownUpstreamError(write.upstream) },
-        changed: undefined,
-      };
+  /**
+   * Fleet mode: the shared states replace this table. Those whose URL this replica's config
+   * does not list are left out here only, without an event (they stay in the fleet's state);
+   * each endpoint whose state changed is logged and returned.
+   */
+  follow(states: EndpointStates, config: Config, upstreams: UpstreamMap): Endpoint[] {
+    const before = new Map<Endpoint, EndpointAdminState>();
+    for (const upstream of upstreams.values()) {
+      for (const endpoint of upstream.endpoints) before.set(endpoint, endpoint.adminState);
     }
+    this.byUpstream = reconcileEndpointStates(states, config).kept;
+    applyEndpointStates(upstreams, this.byUpstream);
+    const changed: Endpoint[] = [];
+    for (const [endpoint, state] of before) {
+      if (endpoint.adminState === state) continue;
+      changed.push(endpoint);
+      this.options.logger.info(
+        { url: endpoint.url, before: state, after: endpoint.adminState, source: "fleet" },
+        "endpoint state changed",
+      );
+    }
+    return changed;
+  }
+
+  /** What setting endpoint `index` of `upstream` would change, without changing it. */
+  check(write: EndpointStateWrite, upstreams: UpstreamMap): EndpointStateWriteResult {
+    const upstream = upstreams.get(write.upstream);
+    if (upstream === undefined) return { ok: false, error: unknownUpstreamError(write.upstream) };
     const endpoint = Number.isSafeInteger(write.index)
       ? upstream.endpoints[write.index]
       : undefined;
     if (endpoint === undefined) {
       const error = unknownEndpointError(write.upstream, write.index, upstream.endpoints.length);
-      return { result: { ok: false, error }, changed: undefined };
+      return { ok: false, error };
     }
     const before: EndpointAdminState =
       this.byUpstream.get(upstream.name)?.get(endpoint.url)?.state ?? "ready";
-    const change: EndpointStateChange = {
-      upstream: upstream.name,
-      index: write.index,
-      url: endpoint.url,
-      before,
-      after: write.state,
+    return {
+      ok: true,
+      change: {
+        upstream: upstream.name,
+        index: write.index,
+        url: endpoint.url,
+        before,
+        after: write.state,
+      },
     };
-    if (before === write.state) return { result: { ok: true, change }, changed: undefined };
-    this.record(upstream.name, endpoint.url, write);
+  }
+
+  /** Sets the state of endpoint `index` of `upstream` in the running `upstreams`. */
+  write(write: EndpointStateWrite, upstreams: UpstreamMap): EndpointStateOutcome {
+    const result = this.check(write, upstreams);
+    if (!result.ok) return { result, changed: undefined };
+    const change = result.change;
+    const endpoint = upstreams.get(change.upstream)?.endpoints[change.index];
+    if (change.before === change.after || endpoint === undefined) {
+      return { result, changed: undefined };
+    }
+    this.record(change.upstream, change.url, write);
     endpoint.adminState = write.state;
     const { actor, source } = write;
     this.options.logger.info({ ...change, actor, source }, "endpoint state changed");
     this.options.events.append("endpoint.stateChanged", { ...change, actor, source });
-    return { result: { ok: true, change }, changed: endpoint };
+    return { result, changed: endpoint };
   }
 
   /** Ready is the default and is not kept. */

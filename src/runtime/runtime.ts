@@ -6,7 +6,7 @@
  * an event with the old split, the new one and what made it (SPEC 6); endpoint states change
  * through `setEndpointState`, each change an event too (SPEC 12).
  */
-import { refusal, type Actor } from "../control/control-api.ts";
+import { controlError, type Actor, type ControlError } from "../control/control-api.ts";
 import type { Config } from "../config/schema.ts";
 import { FULL_SPLIT_BP } from "../config/units.ts";
 import { CODE } from "../errors/error-codes.ts";
@@ -166,9 +166,7 @@ export class Runtime implements SplitWriter, SplitReader, EndpointStateWriter {
    */
   applyConfig(config: Config, configHash: string, upstreams: UpstreamMap, actor: Actor): void {
     const { kept, dropped } = reconcileOverrides(this.overridesByRoute, config);
-    const previousSources = new Map(
-      this.snapshot.routes.routes.map((route) => [route.name, this.splitSourceOf(route.name)]),
-    );
+    const previousSources = this.sourcesByRoute();
     this.overridesByRoute = kept;
     // The states go onto the new endpoints before the new snapshot serves.
     const states = this.endpointStateTable;
@@ -177,6 +175,82 @@ export class Runtime implements SplitWriter, SplitReader, EndpointStateWriter {
     if (isAnyStateDropped) this.hooks.endpointStatesChanged?.(states.states);
     for (const drop of dropped) this.reportDroppedOverride(drop.route, drop.reason, actor);
     if (dropped.length > 0) this.hooks.overridesChanged?.(kept);
+    this.reportSplitChanges(previous, previousSources, actor, () => "file");
+  }
+
+  /**
+   * Fleet mode: the shared state's overrides and endpoint states replace this replica's, in
+   * one snapshot swap. Those that do not fit this replica's config are left out here only (the
+   * config file is per replica); each route whose split changed is reported.
+   */
+  applyShared(
+    overrides: ReadonlyMap<string, SplitOverride>,
+    endpointStates: EndpointStates,
+    actor: Actor,
+  ): void {
+    const config = this.snapshot.config;
+    const { kept } = reconcileOverrides(overrides, config);
+    const previousSources = this.sourcesByRoute();
+    this.overridesByRoute = kept;
+    const changed = this.endpointStateTable.follow(endpointStates, config, this.snapshot.upstreams);
+    const previous = this.swapTo(
+      buildSnapshot(config, this.snapshot.configHash, this.snapshot.upstreams, entriesMap(kept)),
+    );
+    this.hooks.overridesChanged?.(kept);
+    this.hooks.endpointStatesChanged?.(this.endpointStateTable.states);
+    for (const endpoint of changed) this.hooks.endpointStateChanged?.(endpoint);
+    this.reportSplitChanges(previous, previousSources, actor, (route) =>
+      this.splitSourceOf(route),
+    );
+  }
+
+  /**
+   * Why `write` cannot apply to the running config, or undefined when it can: what a shared
+   * write checks before it goes to the fleet.
+   */
+  splitWriteRefusal(write: SplitWrite): ControlError | undefined {
+    const snapshot = this.snapshot;
+    const routeConfig = snapshot.config.routes.find((route) => route.name === write.route);
+    if (routeConfig === undefined || snapshot.routes.get(write.route) === undefined) {
+      return controlError(CODE.SWITCHYARD_UNKNOWN_ROUTE, `no route named "${write.route}"`);
+    }
+    const problem = write.splitBp === null ? undefined : splitProblem(write.splitBp, snapshot);
+    return problem === undefined
+      ? undefined
+      : controlError(CODE.SWITCHYARD_INVALID_WEIGHTS, problem);
+  }
+
+  /** The override `write` sets (null when it drops the route's), stamped now. */
+  overrideOf(write: SplitWrite): SplitOverride | null {
+    const routeConfig = this.snapshot.config.routes.find((route) => route.name === write.route);
+    if (write.splitBp === null || routeConfig === undefined) return null;
+    return {
+      entries: write.splitBp,
+      source: write.source,
+      setBy: write.actor,
+      setAt: new Date(this.clock.wallNow()).toISOString(),
+      fileSplit: splitFromConfig(routeConfig),
+    };
+  }
+
+  /** Checks an endpoint state write against the running upstreams without applying it. */
+  endpointStateWriteRefusal(write: EndpointStateWrite): EndpointStateWriteResult {
+    return this.endpointStateTable.check(write, this.snapshot.upstreams);
+  }
+
+  private sourcesByRoute(): Map<string, SplitSource> {
+    return new Map(
+      this.snapshot.routes.routes.map((route) => [route.name, this.splitSourceOf(route.name)]),
+    );
+  }
+
+  /** Reports each route whose split or its source differs from `previous`'s. */
+  private reportSplitChanges(
+    previous: Snapshot,
+    previousSources: ReadonlyMap<string, SplitSource>,
+    actor: Actor,
+    sourceOf: (route: string) => SplitSource,
+  ): void {
     for (const route of this.snapshot.routes.routes) {
       const before = previous.routes.get(route.name)?.split.entries;
       const beforeSource = previousSources.get(route.name);
@@ -186,24 +260,19 @@ export class Runtime implements SplitWriter, SplitReader, EndpointStateWriter {
       this.reportChange(
         { route: route.name, before, after: route.split.entries, beforeSource, splitSource },
         actor,
-        "file",
+        sourceOf(route.name),
       );
     }
   }
 
   private writeSplit(write: SplitWrite): SplitWriteResult {
+    const refused = this.splitWriteRefusal(write);
+    if (refused !== undefined) return { ok: false, error: refused };
     const snapshot = this.snapshot;
-    const routeConfig = snapshot.config.routes.find((route) => route.name === write.route);
-    const compiled = snapshot.routes.get(write.route);
-    if (routeConfig === undefined || compiled === undefined) {
-      return refusal(CODE.SWITCHYARD_UNKNOWN_ROUTE, `no route named "${write.route}"`);
-    }
-    const problem = write.splitBp === null ? undefined : splitProblem(write.splitBp, snapshot);
-    if (problem !== undefined) return refusal(CODE.SWITCHYARD_INVALID_WEIGHTS, problem);
-    const before = compiled.split.entries;
+    const before = snapshot.routes.get(write.route)?.split.entries ?? [];
     const beforeSource = this.splitSourceOf(write.route);
-    const fileSplit = splitFromConfig(routeConfig);
-    if (write.splitBp === null) {
+    const override = this.overrideOf(write);
+    if (override === null) {
       if (!this.overridesByRoute.delete(write.route)) {
         return {
           ok: true,
@@ -211,14 +280,10 @@ export class Runtime implements SplitWriter, SplitReader, EndpointStateWriter {
         };
       }
     } else {
-      this.overridesByRoute.set(write.route, {
-        entries: write.splitBp,
-        source: write.source,
-        setBy: write.actor,
-        setAt: new Date(this.clock.wallNow()).toISOString(),
-        fileSplit,
-      });
+      this.overridesByRoute.set(write.route, override);
     }
+    const routeConfig = snapshot.config.routes.find((route) => route.name === write.route);
+    const fileSplit = routeConfig === undefined ? before : splitFromConfig(routeConfig);
     this.swapTo(
       buildSnapshot(
         snapshot.config,

@@ -52,6 +52,7 @@ describe("webhooks", () => {
       reason: "rollout started by file: step 10%",
       metrics: {},
       at: new Date(WALL_START).toISOString(),
+      decisionId: h.eventsOf("rollout.action")[0]?.decisionId,
     });
     await h.clock.advanceAsync(3 * INTERVAL_MS);
     expect(h.notifier.events).toEqual(["advanced", "advanced", "advanced", "promoted"]);
@@ -67,6 +68,10 @@ describe("webhooks", () => {
       at: new Date(WALL_START + INTERVAL_MS).toISOString(),
     });
     expect(advanced?.payload.reason).toContain("advancing from 10% to 50%");
+    // Each payload names its decision as the event log does, and no two share an id.
+    const decisionIds = h.eventsOf("rollout.decision").map((event) => event.decisionId);
+    expect(advanced?.payload.decisionId).toBe(decisionIds[0]);
+    expect(new Set(h.notifier.sent.map((sent) => sent.payload.decisionId)).size).toBe(4);
     expect(h.notifier.sent[3]?.payload).toMatchObject({
       event: "promoted",
       phase: "promoted",

@@ -104,6 +104,7 @@ function payload(overrides: Partial<WebhookPayload> = {}): WebhookPayload {
     reason: "every check passed: errorRate 0.001 <= 0.01",
     metrics: { requests: 1200, failures: 1, errorRate: 0.000_833, latencyP95: 41.5 },
     at: "2026-01-01T12:00:00.000Z",
+    decisionId: "d-1",
     ...overrides,
   };
 }
@@ -152,6 +153,7 @@ describe("WebhookNotifier deliveries", () => {
       reason: "every check passed: errorRate 0.001 <= 0.01",
       metrics: { requests: 1200, failures: 1, errorRate: 0.000_833, latencyP95: 41.5 },
       at: "2026-01-01T12:00:00.000Z",
+      decisionId: "d-1",
     });
     expect(notifier.stats()).toMatchObject({ pending: 0, inFlight: 0, failed: 0 });
   });
