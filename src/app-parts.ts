@@ -8,9 +8,11 @@ import { ADMIN_MAX_CONNECTIONS, AdminServer } from "./admin/admin-server.ts";
 import type { SwitchyardOptions } from "./app.ts";
 import type { Config } from "./config/schema.ts";
 import { ConfigWatcher } from "./config/watch.ts";
-import { ControlPlane } from "./control/control-plane.ts";
+import { ControlPlane, type FleetView } from "./control/control-plane.ts";
 import { PersistedStateKeeper, type RolloutRecord } from "./control/persisted-state.ts";
 import { EventLog } from "./events/event-log.ts";
+import { buildFleetParts, connectFleet, type FleetParts } from "./fleet/fleet-parts.ts";
+import type { FleetJoin } from "./fleet/fleet-start.ts";
 import { HttpListener } from "./lifecycle/http-listener.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { ConnectionLimit } from "./net/connection-limit.ts";
@@ -60,6 +62,8 @@ export interface Parts {
   readonly admin: AdminListener;
   /** Undefined when there is no config file or it is not to be watched. */
   readonly watcher: ConfigWatcher | undefined;
+  /** Fleet mode's parts; undefined without a `fleet` block. */
+  readonly fleet: FleetParts | undefined;
 }
 
 /** The keeper of the state file (none without `state` in the config); not yet loaded. */
@@ -77,31 +81,46 @@ export function createStateKeeper(options: SwitchyardOptions): PersistedStateKee
   return new PersistedStateKeeper(store, logger);
 }
 
-/** Everything, in dependency order; `saved` is what `stateKeeper.load()` gave. */
+/**
+ * Everything, in dependency order; `saved` is what the state file (or, in fleet mode, the
+ * fleet's shared state) gave, and `join` the fleet joined when the config has a `fleet` block.
+ */
 export function buildParts(
   options: SwitchyardOptions,
   stateKeeper: PersistedStateKeeper,
   saved: SavedState,
+  join?: FleetJoin,
 ): Parts {
   const observers = buildObservers(options);
   const data = buildDataPlane(options, observers, stateKeeper, saved);
   const { proxy, upgrades } = buildProxyListener(options, observers, data.runtime);
+  const fleet = join === undefined ? undefined : buildFleet(join, options, observers, data);
   // Reloads reach the admin listener, which is built after the control plane it serves.
   const built: { adminServer?: AdminServer } = {};
   const notifier = new WebhookNotifier({ logger: options.logger, clock: observers.clock });
   const rollouts = new RolloutController({
     splits: data.runtime,
-    stats: observers.windowStats,
+    stats: fleet?.node.rolloutStats() ?? observers.windowStats,
     notifier,
     metrics: observers.metrics,
     persistence: stateKeeper,
     events: observers.events,
     logger: options.logger,
     clock: observers.clock,
+    ...(fleet === undefined ? {} : { writer: fleet.writer, isJudge: () => fleet.node.isLeader }),
   });
-  const control = buildControl(options, observers, data, rollouts, (next) => {
+  if (fleet !== undefined) {
+    connectFleet(fleet, {
+      runtime: data.runtime,
+      rollouts,
+      cache: stateKeeper,
+      logger: options.logger,
+    });
+  }
+  const control = buildControl(options, observers, data, rollouts, fleet, (next) => {
     applyServerSettings(proxy, next);
     built.adminServer?.updateAdminConfig(next.admin);
+    fleet?.node.resize(statsWindowMs(next));
   });
   observers.metrics.syncSnapshot(data.runtime.current);
   observers.metrics.configLoaded();
@@ -119,7 +138,24 @@ export function buildParts(
     upgrades,
     admin,
     watcher,
+    fleet,
   };
+}
+
+function buildFleet(
+  join: FleetJoin,
+  options: SwitchyardOptions,
+  observers: Observers,
+  data: DataPlane,
+): FleetParts {
+  return buildFleetParts(join, {
+    runtime: data.runtime,
+    windowStats: observers.windowStats,
+    registry: observers.metrics.registry,
+    longestWindowMs: statsWindowMs(options.config),
+    logger: options.logger,
+    clock: observers.clock,
+  });
 }
 
 interface Observers {
@@ -201,10 +237,12 @@ function buildControl(
   observers: Observers,
   data: DataPlane,
   rollouts: RolloutController,
+  fleet: FleetParts | undefined,
   applyToListeners: (next: Config) => void,
 ): ControlPlane {
   const { metrics, windowStats } = observers;
   return new ControlPlane({
+    ...(fleet === undefined ? {} : { writer: fleet.writer, fleet: fleetView(fleet) }),
     configFile: options.configFile ?? "(none)",
     config: options.config,
     configHash: options.configHash,
@@ -304,6 +342,15 @@ function buildWatcher(
       await control.reload("watch", content);
     },
   });
+}
+
+function fleetView(fleet: FleetParts): FleetView {
+  const { node } = fleet;
+  return {
+    replica: node.replica,
+    status: () => node.status(),
+    events: (sinceId) => node.events(sinceId),
+  };
 }
 
 /** The proxy listener's reloadable settings: Node reads them at each connection or request. */

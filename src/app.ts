@@ -10,6 +10,8 @@ import type { Config } from "./config/schema.ts";
 import type { ConfigWatcher } from "./config/watch.ts";
 import type { ControlPlane } from "./control/control-plane.ts";
 import type { EventLog } from "./events/event-log.ts";
+import type { FleetParts } from "./fleet/fleet-parts.ts";
+import { joinFleet, savedStateOfJoin, type FleetJoin } from "./fleet/fleet-start.ts";
 import { Lifecycle, stopOnly, type Component } from "./lifecycle/component.ts";
 import { Drain } from "./lifecycle/drain.ts";
 import { listenError, StartError } from "./lifecycle/listen.ts";
@@ -17,7 +19,7 @@ import type { Logger } from "./log/logger.ts";
 import type { Metrics } from "./metrics/metrics.ts";
 import type { ProxyRecorder } from "./proxy/recorder.ts";
 import type { Runtime } from "./runtime/runtime.ts";
-import type { Clock } from "./time/clock.ts";
+import { SYSTEM_CLOCK, type Clock } from "./time/clock.ts";
 import type { HealthChecker } from "./upstream/health-checker.ts";
 import { closeUpstreams } from "./upstream/upstream-set.ts";
 
@@ -63,9 +65,13 @@ export interface RunningSwitchyard {
 export async function startSwitchyard(options: SwitchyardOptions): Promise<RunningSwitchyard> {
   refuseExposedAdmin(options.config);
   const stateKeeper = createStateKeeper(options);
-  // The runtime and the rollouts are built from what the last run saved.
-  const saved = await stateKeeper.load();
-  const parts = buildParts(options, stateKeeper, saved);
+  const join = await joinFleetOf(options);
+  // The runtime and the rollouts are built from what the last run saved (or the fleet shares).
+  const saved =
+    join === undefined
+      ? await stateKeeper.load()
+      : await savedStateOfJoin(join, () => stateKeeper.load(), options.logger);
+  const parts = buildParts(options, stateKeeper, saved, join);
   const lifecycle = new Lifecycle(options.logger);
   await lifecycle.start(componentsOf(parts, options.config, saved));
   parts.runtime.phase = "serving";
@@ -75,8 +81,10 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Runni
 
 /** In start order; they stop in reverse, so nothing outlives what it uses. */
 function componentsOf(parts: Parts, config: Config, saved: SavedState): Component[] {
-  const { runtime, rollouts, admin, watcher } = parts;
+  const { runtime, rollouts, admin, watcher, fleet } = parts;
   return [
+    // Opened while joining: closed last, whatever failed to start.
+    ...(fleet === undefined ? [] : [stopOnly("redis link", () => fleet.join.link.close())]),
     // The current snapshot's pools: reloads may have replaced the first ones.
     stopOnly("upstream pools", () => closeUpstreams(runtime.current.upstreams)),
     stopOnly("state file", () => parts.stateKeeper.flush()),
@@ -91,6 +99,8 @@ function componentsOf(parts: Parts, config: Config, saved: SavedState): Componen
         await rollouts.idle();
       },
     },
+    // After the rollouts, which it feeds; stopping it first gives the lease up at once.
+    ...(fleet === undefined ? [] : [fleetComponent(fleet)]),
     parts.proxy,
     {
       name: "admin listener",
@@ -115,6 +125,29 @@ function watcherComponent(watcher: ConfigWatcher): Component {
     start: () => watcher.start(),
     stop: () => watcher.close(),
   };
+}
+
+function fleetComponent(fleet: FleetParts): Component {
+  return {
+    name: "fleet",
+    start: () => {
+      fleet.node.start();
+      return Promise.resolve();
+    },
+    stop: () => fleet.node.stop(),
+  };
+}
+
+/** Fleet mode: connects to Redis and waits up to fleet.syncTimeout for the shared state. */
+async function joinFleetOf(options: SwitchyardOptions): Promise<FleetJoin | undefined> {
+  const fleet = options.config.fleet;
+  if (fleet === undefined) return undefined;
+  return joinFleet({
+    fleet,
+    configFile: options.configFile,
+    logger: options.logger,
+    clock: options.clock ?? SYSTEM_CLOCK,
+  });
 }
 
 function refuseExposedAdmin(config: Config): void {
@@ -157,6 +190,10 @@ function runningSwitchyard(parts: Parts, lifecycle: Lifecycle, logger: Logger): 
       return closing;
     },
     drain() {
+      // SIGTERM gives the lease up at once: another replica judges while this one drains.
+      parts.fleet?.node.releaseLease().catch((error: unknown) => {
+        logger.warn({ err: error }, "fleet: releasing the lease failed");
+      });
       closing ??= drainThenStop(drain, lifecycle);
       return closing;
     },

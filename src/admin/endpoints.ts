@@ -81,10 +81,17 @@ export function createAdminEndpoints(deps: EndpointDeps): AdminEndpoint[] {
       path: "/api/v1/events",
       scope: "read",
       takesBody: false,
-      handle: ({ query }) => {
+      handle: async ({ query }) => {
         const since = parseSince(query);
         if (!since.ok) return invalidFieldsAnswer(CODE.SWITCHYARD_INVALID_QUERY, since.fields);
-        return jsonAnswer(200, { events: control.events(since.value) });
+        if (control.fleetEvents === undefined || query.get("local") === "true") {
+          return jsonAnswer(200, { events: control.events(since.value) });
+        }
+        // Fleet mode: the fleet's log; this replica's own while Redis cannot be read.
+        const fleetEvents = await control.fleetEvents(since.value);
+        return fleetEvents === undefined
+          ? jsonAnswer(200, { events: control.events(since.value), source: "local" })
+          : jsonAnswer(200, { events: fleetEvents, source: "fleet" });
       },
     },
     {

@@ -99,11 +99,7 @@ export async function runServe(choice: ConfigChoice, out: CliOutput): Promise<nu
 
 /** What `serve` prints when it refuses the loaded config; nothing when it can start. */
 function refusalLines(loaded: LoadResult, choice: ConfigChoice): string[] {
-  if (loaded.ok) {
-    return loaded.config.fleet === undefined
-      ? []
-      : [`switchyard: ${fleetUnavailable(choice.file)}`];
-  }
+  if (loaded.ok) return [];
   const unreadable = loaded.problems.find((problem) => problem.path === FILE_PATH);
   if (unreadable !== undefined) {
     return [`switchyard: ${unreadableMessage(choice, unreadable.message)}`];
@@ -113,14 +109,6 @@ function refusalLines(loaded: LoadResult, choice: ConfigChoice): string[] {
     ...loaded.problems.map(formatProblem),
     `switchyard: ${choice.file} is invalid (${count} ${count === 1 ? "problem" : "problems"} above); fix ${count === 1 ? "it" : "them"} and check with 'switchyard check ${choice.file}'.`,
   ];
-}
-
-/**
- * `fleet` is validated by `check` but not run by this build yet. Refused rather than ignored:
- * replicas that silently ran on their own would each judge a rollout on their own traffic.
- */
-function fleetUnavailable(file: string): string {
-  return `fleet mode is not available in this build yet; remove the fleet block from ${file} to run this process on its own.`;
 }
 
 /** One sentence: which file, what chose it, what went wrong, how to point elsewhere. */

@@ -4,6 +4,7 @@
  */
 import { ERROR_CODES, type ErrorCodeOf } from "../errors/error-codes.ts";
 import type { LoggedEvent } from "../events/event-log.ts";
+import type { FleetStatus } from "../fleet/fleet-node.ts";
 import type { RolloutPhase } from "../rollout/rollout-types.ts";
 
 export type { SplitSource } from "../runtime/split-write.ts";
@@ -84,6 +85,8 @@ export interface StatusView {
   config: ConfigStatus;
   ready: boolean;
   draining: boolean;
+  /** Fleet mode (SPEC 10): the fleet as this replica sees it; null without a `fleet` block. */
+  fleet: FleetStatus | null;
 }
 
 export type ControlErrorCode = ErrorCodeOf<"control">;
@@ -135,6 +138,8 @@ export interface ReloadOutcome {
   error: ConfigError | null;
   /** As in status: the startup-only keys that take effect on restart. */
   restartRequired: string[];
+  /** Fleet mode: the replica that reloaded (each replica reads its own file). */
+  replica?: string;
 }
 
 /** Who asked: the admin token's name, or "file" / "signal" / "watch" for the control plane itself. */
@@ -145,6 +150,8 @@ export interface ControlApi {
   /** The effective config with secrets (admin tokens) redacted. */
   effectiveConfig(): unknown;
   events(sinceId: number | undefined): LoggedEvent[];
+  /** Fleet mode: the fleet's event log; undefined without a fleet or while Redis is away. */
+  fleetEvents?(sinceId: number | undefined): Promise<LoggedEvent[] | undefined>;
   /** Weights as percentages; 400 with per-field problems, 404 unknown route, 409 rollout running. */
   setWeights(route: string, weights: unknown, actor: Actor): Promise<ControlResult<WeightsChange>>;
   /** Drops the admin override: the file's split applies again. */

@@ -42,7 +42,9 @@ import { parseWeightsInput } from "./weights-input.ts";
 import { entriesToPercent } from "../routing/split-entries.ts";
 import { splitFromConfig } from "../routing/route-table.ts";
 import type { SplitEntry } from "../routing/split.ts";
-import type { SplitWriteResult } from "../runtime/split-write.ts";
+import type { SplitWriter, SplitWriteResult } from "../runtime/split-write.ts";
+import type { EndpointStateWriter } from "../runtime/endpoint-state-write.ts";
+import type { FleetStatus } from "../fleet/fleet-node.ts";
 import type { Endpoint } from "../upstream/endpoint.ts";
 
 /** What rollouts (a later layer) tell the control plane about a route. */
@@ -81,6 +83,17 @@ export interface ControlPlaneOptions {
   env?: NodeJS.ProcessEnv;
   /** Absent in a process that runs no rollouts: rollout verbs then answer 409. */
   rollouts?: RolloutView;
+  /** Who changes splits and endpoint states: the runtime, or in fleet mode the shared state. */
+  writer?: SplitWriter & EndpointStateWriter;
+  /** Fleet mode: the fleet's status and event log. */
+  fleet?: FleetView;
+}
+
+/** What the control plane shows of the fleet (fleet mode). */
+export interface FleetView {
+  readonly replica: string;
+  status(): FleetStatus;
+  events(sinceId: number | undefined): Promise<LoggedEvent[] | undefined>;
 }
 
 export class ControlPlane implements ControlApi {
@@ -99,6 +112,7 @@ export class ControlPlane implements ControlApi {
    */
   private handledHash: string | undefined;
   private readonly rollouts: RolloutView | undefined;
+  private readonly writer: SplitWriter & EndpointStateWriter;
 
   constructor(options: ControlPlaneOptions) {
     this.options = options;
@@ -107,6 +121,7 @@ export class ControlPlane implements ControlApi {
     this.eventLog = options.events;
     this.hooks = options.hooks ?? {};
     this.rollouts = options.rollouts;
+    this.writer = options.writer ?? options.runtime;
     this.loadedAtMs = options.clock.wallNow();
     this.handledHash = options.configHash;
   }
@@ -197,12 +212,14 @@ export class ControlPlane implements ControlApi {
 
   /** What a reload answers: the config in force after it, and its last error. */
   private outcome(isApplied: boolean, isChanged: boolean): ReloadOutcome {
+    const fleet = this.options.fleet;
     return {
       applied: isApplied,
       changed: isChanged,
       hash: this.runtime.current.configHash,
       error: this.lastError,
       restartRequired: this.restartRequired(),
+      ...(fleet === undefined ? {} : { replica: fleet.replica }),
     };
   }
 
@@ -283,7 +300,7 @@ export class ControlPlane implements ControlApi {
     splitBp: readonly SplitEntry[] | null,
     actor: Actor,
   ): Promise<ControlResult<WeightsChange>> {
-    const result = await this.runtime.setSplit({ route, splitBp, source: "admin", actor });
+    const result = await this.writer.setSplit({ route, splitBp, source: "admin", actor });
     return toWeightsChange(result);
   }
 
@@ -296,7 +313,7 @@ export class ControlPlane implements ControlApi {
     actor: Actor,
   ): Promise<ControlResult<EndpointView>> {
     const write = { upstream, index, state, source: "admin" as const, actor };
-    const result = await this.runtime.setEndpointState(write);
+    const result = await this.writer.setEndpointState(write);
     if (!result.ok) return result;
     const { url, before } = result.change;
     const endpoint = this.runtime.current.upstreams
@@ -349,6 +366,7 @@ export class ControlPlane implements ControlApi {
       },
       ready: this.isReady(),
       draining: this.isDraining(),
+      fleet: this.options.fleet?.status() ?? null,
     };
   }
 
@@ -358,6 +376,10 @@ export class ControlPlane implements ControlApi {
 
   events(sinceId: number | undefined): LoggedEvent[] {
     return this.eventLog.since(sinceId);
+  }
+
+  async fleetEvents(sinceId: number | undefined): Promise<LoggedEvent[] | undefined> {
+    return this.options.fleet?.events(sinceId);
   }
 
   isReady(): boolean {

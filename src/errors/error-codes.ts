@@ -202,6 +202,12 @@ export const ERROR_CODES = {
     message:
       "The fleet's shared state changed on another replica while this change was made; read it again and retry.",
   },
+  SWITCHYARD_FLEET_FENCED: {
+    status: 409,
+    where: ["control"],
+    message:
+      "Fleet mode: a rollout decision of a replica that no longer leads the fleet was refused by Redis.",
+  },
   SWITCHYARD_FLEET_UNAVAILABLE: {
     status: 503,
     where: ["control"],
@@ -210,11 +216,6 @@ export const ERROR_CODES = {
   },
 
   // ---- markers inside the proxy, never answered ----
-  SWITCHYARD_FLEET_FENCED: {
-    status: null,
-    where: ["internal"],
-    message: "A rollout decision of a replica that no longer leads the fleet was refused.",
-  },
   SWITCHYARD_CLIENT_GONE: {
     status: null,
     where: ["internal"],

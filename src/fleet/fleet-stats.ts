@@ -64,10 +64,11 @@ export class FleetStats {
 
   /**
    * Reads, in one pipeline, every second of the longest window that `members` should have
-   * pushed and that is not held yet, then judges up to the newest settled second. Rejects
-   * when Redis fails; what was read before is kept, and the window stays where it was.
+   * pushed and that is not held yet, then judges up to the newest settled second. Resolves
+   * the seconds judged for the first time that a member had not pushed (the missing-seconds
+   * metric). Rejects when Redis fails; what was read before is kept, and the window stays.
    */
-  async refresh(members: readonly FleetMember[]): Promise<void> {
+  async refresh(members: readonly FleetMember[]): Promise<number> {
     const nowSecond = Math.floor(this.#clock.wallNow() / 1000);
     const lastSecond = nowSecond - 1 - this.#settleSeconds;
     const firstSecond = lastSecond - this.#windowSeconds + 1;
@@ -82,8 +83,25 @@ export class FleetStats {
     const hashes = await this.#read(wanted);
     this.#keep(wanted, hashes);
     this.#forget(members, firstSecond);
+    const missing = this.#missingSince(members, this.#lastSecond, lastSecond);
     this.#members = [...members];
-    this.#lastSecond = lastSecond;
+    this.#lastSecond = Math.max(this.#lastSecond, lastSecond);
+    return missing;
+  }
+
+  /** Seconds in (after, upTo] a member should have pushed and did not: newly judged gaps. */
+  #missingSince(members: readonly FleetMember[], after: number, upTo: number): number {
+    let missing = 0;
+    for (const member of members) {
+      const held = this.#pushed.get(member.replica);
+      const [from, to] = expectedRange(
+        member,
+        Math.max(after + 1, upTo - this.#windowSeconds),
+        upTo,
+      );
+      for (let second = from; second <= to; second++) if (held?.has(second) !== true) missing++;
+    }
+    return missing;
   }
 
   /** The view the decider reads for one route, as of the last refresh. */

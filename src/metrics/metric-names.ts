@@ -146,3 +146,58 @@ export const METRIC_NAMES = [
   CONNECTIONS_OPEN.name,
   CONNECTIONS_REFUSED_TOTAL.name,
 ] as const;
+
+// ---- fleet mode (SPEC 10): registered only when the config has a `fleet` block ----
+
+export const FLEET_CONNECTED = {
+  name: `${PREFIX}fleet_connected`,
+  help: "Fleet mode: 1 while this replica reaches Redis, 0 while it serves on the last state it knew.",
+  labelNames: [],
+} as const satisfies MetricDefinition<string>;
+
+export const FLEET_LEADER = {
+  name: `${PREFIX}fleet_leader`,
+  help: "Fleet mode: 1 while this replica holds the lease and judges the fleet's rollouts.",
+  labelNames: [],
+} as const satisfies MetricDefinition<string>;
+
+export const FLEET_MEMBERS = {
+  name: `${PREFIX}fleet_members`,
+  help: "Fleet mode: the replicas heard from within fleet.leaseTtl, this one included, as last read.",
+  labelNames: [],
+} as const satisfies MetricDefinition<string>;
+
+export const FLEET_STATE_VERSION = {
+  name: `${PREFIX}fleet_state_version`,
+  help: "Fleet mode: the version of the shared state this replica has applied.",
+  labelNames: [],
+} as const satisfies MetricDefinition<string>;
+
+export const FLEET_FENCED_WRITES_TOTAL = {
+  name: `${PREFIX}fleet_fenced_writes_total`,
+  help: "Fleet mode: rollout decisions of this replica that Redis refused because it no longer held the lease.",
+  labelNames: [],
+} as const satisfies MetricDefinition<string>;
+
+export const FLEET_STATS_MISSING_SECONDS_TOTAL = {
+  name: `${PREFIX}fleet_stats_missing_seconds_total`,
+  help: "Fleet mode, on the leader: seconds of a member's statistics that were not in Redis when judged.",
+  labelNames: [],
+} as const satisfies MetricDefinition<string>;
+
+export const FLEET_REDIS_ERRORS_TOTAL = {
+  name: `${PREFIX}fleet_redis_errors_total`,
+  help: "Fleet mode: failed Redis connection attempts, dropped connections and failed or timed-out commands.",
+  labelNames: [],
+} as const satisfies MetricDefinition<string>;
+
+/** SPEC 10's fleet metrics, in its order. */
+export const FLEET_METRIC_NAMES = [
+  FLEET_CONNECTED.name,
+  FLEET_LEADER.name,
+  FLEET_MEMBERS.name,
+  FLEET_STATE_VERSION.name,
+  FLEET_FENCED_WRITES_TOTAL.name,
+  FLEET_STATS_MISSING_SECONDS_TOTAL.name,
+  FLEET_REDIS_ERRORS_TOTAL.name,
+] as const;

@@ -199,9 +199,7 @@ export class Runtime implements SplitWriter, SplitReader, EndpointStateWriter {
     this.hooks.overridesChanged?.(kept);
     this.hooks.endpointStatesChanged?.(this.endpointStateTable.states);
     for (const endpoint of changed) this.hooks.endpointStateChanged?.(endpoint);
-    this.reportSplitChanges(previous, previousSources, actor, (route) =>
-      this.splitSourceOf(route),
-    );
+    this.reportSplitChanges(previous, previousSources, actor, (route) => this.splitSourceOf(route));
   }
 
   /**

@@ -41,6 +41,8 @@ export interface ServingSwitchyard extends SwitchyardProcess {
 export interface SpawnSwitchyardOptions {
   /** Added to the environment, from which every inherited SWITCHYARD_* is removed. */
   env?: Record<string, string>;
+  /** Longest the process may live before it is killed (default 30 s). */
+  lifetimeMs?: number;
 }
 
 /** SIGKILLs every child process still running (serve processes among them); call it in `afterEach`. */
@@ -59,7 +61,7 @@ export function spawnSwitchyard(
     ...serve
   } = spawnNode(CLI_MAIN, ["serve", "--config", configFile], {
     env: { SWITCHYARD_LOG_LEVEL: "info", ...options.env },
-    timeoutMs: LIFETIME_LIMIT_MS,
+    timeoutMs: options.lifetimeMs ?? LIFETIME_LIMIT_MS,
   });
   const logs = (): LogLine[] => serve.stdout().split("\n").flatMap(parseLogLine);
   return Object.assign(serve, {

@@ -133,6 +133,7 @@ export class FakeControl implements ControlApi {
       },
       ready: this.isReadyNow,
       draining: this.isDrainingNow,
+      fleet: null,
     };
   }
 

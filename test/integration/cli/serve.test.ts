@@ -195,18 +195,6 @@ describe("switchyard serve", () => {
     expect(lines[1]).toMatch(new RegExp(`^${escapeRegExp(file)}:9:5: routes\\[0\\]\\.split: .*95`));
     expect(lines[2]).toContain(`switchyard check ${file}`);
   });
-
-  it("exits 1 with one sentence for a fleet block, which this build does not run yet", async () => {
-    const file = join(tmp, "fleet.yaml");
-    const fleet = ["fleet:", "  redis: redis://:s3cret@127.0.0.1:1/0", "  name: shop", ""];
-    await writeFile(file, configYaml(backend.url) + fleet.join("\n"));
-    const exit = await runCli(["serve", "--config", file]);
-    expect(exit.code).toBe(1);
-    expect(exit.stdout).toBe("");
-    expect(linesOf(exit.stderr)).toEqual([
-      `switchyard: fleet mode is not available in this build yet; remove the fleet block from ${file} to run this process on its own.`,
-    ]);
-  });
 });
 
 describe("serve's config file: --config, then $SWITCHYARD_CONFIG, then config/switchyard.yaml", () => {

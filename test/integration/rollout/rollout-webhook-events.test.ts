@@ -74,7 +74,17 @@ it("sends advanced, promoted and rolledBack with the decision's numbers", async 
   for (const hook of all) {
     expect(hook.contentType).toMatch(/^application\/json/);
     expect(Object.keys(hook.body).sort()).toEqual(
-      ["at", "event", "metrics", "phase", "reason", "route", "split", "stepPercent"].sort(),
+      [
+        "at",
+        "decisionId",
+        "event",
+        "metrics",
+        "phase",
+        "reason",
+        "route",
+        "split",
+        "stepPercent",
+      ].sort(),
     );
     expect(hook.body.route).toBe("web");
     expect(hook.body.at).toMatch(ISO_TIME);

@@ -26,6 +26,7 @@ const VIEW: StatusView = {
   },
   ready: false,
   draining: true,
+  fleet: null,
 };
 
 describe("formatStatus", () => {
