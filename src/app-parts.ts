@@ -107,13 +107,20 @@ export function buildParts(
     events: observers.events,
     logger: options.logger,
     clock: observers.clock,
-    ...(fleet === undefined ? {} : { writer: fleet.writer, isJudge: () => fleet.node.isLeader }),
+    ...(fleet === undefined
+      ? {}
+      : {
+          writer: fleet.writer,
+          isJudge: () => fleet.node.isLeader,
+          holdReason: () => fleet.node.holdReason(),
+        }),
   });
   if (fleet !== undefined) {
     connectFleet(fleet, {
       runtime: data.runtime,
       rollouts,
       cache: stateKeeper,
+      events: observers.events,
       logger: options.logger,
     });
   }

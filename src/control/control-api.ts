@@ -24,6 +24,8 @@ export interface RolloutStatus {
   stepPercent: number;
   failures: number;
   lastDecision: Readonly<Record<string, unknown>> | null;
+  /** Fleet mode: why no decision is being taken now (Redis away, no leader); absent otherwise. */
+  holdReason?: string;
 }
 
 export interface RouteStatus {

@@ -143,6 +143,17 @@ export class FleetNode {
     };
   }
 
+  /** Why no replica judges the fleet's rollouts now; undefined while one does. */
+  holdReason(): string | undefined {
+    if (!this.#o.link.isConnected) {
+      return "fleet: Redis cannot be reached; no rollout decision is taken until it is back, and the split in force stays";
+    }
+    if (this.lease.leader === null) {
+      return "fleet: no replica holds the lease yet; decisions resume once one does";
+    }
+    return undefined;
+  }
+
   /** A reload changed the longest rollout window. */
   resize(longestWindowMs: number): void {
     this.#pusher.resize(longestWindowMs);

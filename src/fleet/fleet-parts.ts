@@ -7,6 +7,7 @@
  */
 import type { SavedRuntimeState } from "../control/persisted-state.ts";
 import { savedStateOf } from "../control/persisted-state.ts";
+import type { EventLog } from "../events/event-log.ts";
 import type { Logger } from "../log/logger.ts";
 import { FleetMetrics } from "../metrics/fleet-metrics.ts";
 import type { Registry } from "prom-client";
@@ -55,6 +56,7 @@ export function buildFleetParts(join: FleetJoin, deps: FleetPartsDeps): FleetPar
   });
   const writer = new FleetWriter({
     store: join.store,
+    replica: join.replica,
     runtime,
     fenceToken: () => node.lease.fenceToken,
     apply: (document) => {
@@ -75,6 +77,8 @@ export interface FleetFollowers {
   readonly rollouts: RolloutController;
   /** The state file's keeper: the local copy of the fleet's rollouts. */
   readonly cache: { setRollout(route: string, record: Readonly<Record<string, unknown>>): void };
+  /** This replica's own log: losing and finding Redis are events of its own. */
+  readonly events: EventLog;
   readonly logger: Logger;
 }
 
@@ -97,6 +101,15 @@ export function connectFleet(parts: FleetParts, followers: FleetFollowers): void
   }, metrics);
   node.lease.on("leader", () => {
     rollouts.freshWindows();
+  });
+  join.link.on("down", () => {
+    followers.events.append("fleet.disconnected", {
+      replica: join.replica,
+      reason: node.holdReason() ?? "fleet: Redis cannot be reached",
+    });
+  });
+  join.link.on("up", () => {
+    followers.events.append("fleet.connected", { replica: join.replica });
   });
 }
 

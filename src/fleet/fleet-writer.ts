@@ -35,6 +35,8 @@ import type { Mutation, SharedStateStore, UpdateResult } from "./shared-state-st
 
 export interface FleetWriterOptions {
   readonly store: SharedStateStore;
+  /** This replica's id: each event written says which replica wrote it. */
+  readonly replica: string;
   readonly runtime: Runtime;
   /** This replica's lease while it leads, for the fence of its decisions. */
   readonly fenceToken: () => FenceToken | undefined;
@@ -86,6 +88,7 @@ export class FleetWriter implements SplitWriter, EndpointStateWriter, RolloutWri
       {
         type: "weights.changed",
         fields: {
+          replica: this.#o.replica,
           route: write.route,
           actor: write.actor,
           source: write.source,
@@ -123,7 +126,10 @@ export class FleetWriter implements SplitWriter, EndpointStateWriter, RolloutWri
           setAt: at,
         }),
       }),
-      { type: "endpoint.stateChanged", fields: { ...checked.change, actor: write.actor } },
+      {
+        type: "endpoint.stateChanged",
+        fields: { replica: this.#o.replica, ...checked.change, actor: write.actor },
+      },
     );
     const failed = this.#failure(result, "endpoint state");
     return failed === undefined ? checked : { ok: false, error: failed };
@@ -147,7 +153,7 @@ export class FleetWriter implements SplitWriter, EndpointStateWriter, RolloutWri
           override === undefined ? body : withOverride(body, change.route, override);
         return { ok: true, document: withRollout(withSplit, change.route, { ...change.record }) };
       },
-      change.event,
+      { type: change.event.type, fields: { replica: this.#o.replica, ...change.event.fields } },
       fence,
     );
     if (refusal?.adopted !== undefined && !result.ok && result.reason === "refused") {

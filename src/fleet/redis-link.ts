@@ -17,7 +17,7 @@ import { backoffDelayMs, RECONNECT_BACKOFF } from "./backoff.ts";
 import type { BackoffPolicy } from "./backoff.ts";
 import { LinkStatus } from "./link-status.ts";
 import type { LinkTransition } from "./link-status.ts";
-import { withTimeout } from "./with-timeout.ts";
+import { CommandTimeoutError, withTimeout } from "./with-timeout.ts";
 
 export type RedisCommandClient = RedisClientType;
 
@@ -49,6 +49,9 @@ export interface RedisLinkOptions {
 export const LINK_LOG = {
   up: "fleet: connected to Redis",
   down: "fleet: lost the connection to Redis; reconnecting",
+  notAnswering:
+    "fleet: Redis does not answer (frozen or overloaded); treated as away until it does",
+  answering: "fleet: Redis answers again",
   unreachable: "fleet: cannot reach Redis; retrying",
   stillDown: "fleet: still cannot reach Redis, for another reason; retrying",
 } as const;
@@ -69,6 +72,8 @@ export class RedisLink {
   readonly #status: LinkStatus;
   readonly #listeners = new Map<LinkEvent, Set<() => void>>();
   #errorCount = 0;
+  /** False from a command that timed out until one succeeds: the socket may look fine. */
+  #isAnswering = true;
   #closing: Promise<void> | undefined;
 
   /** Reads the CA file (a missing one is an error now, not a retry loop) and starts connecting. */
@@ -105,9 +110,9 @@ export class RedisLink {
     }
   }
 
-  /** Both connections are ready: commands can run and published hints arrive. */
+  /** Both connections are ready and Redis answers: commands can run, hints arrive. */
   get isConnected(): boolean {
-    return this.#status.isUp;
+    return this.#status.isUp && this.#isAnswering;
   }
 
   /** Errors so far: failed connection attempts, dropped connections, failed or timed-out commands. */
@@ -132,9 +137,17 @@ export class RedisLink {
    */
   async run<T>(what: string, command: (client: RedisCommandClient) => Promise<T>): Promise<T> {
     try {
-      return await withTimeout(command(this.#commands), this.#commandTimeoutMs, what, this.#clock);
+      const result = await withTimeout(
+        command(this.#commands),
+        this.#commandTimeoutMs,
+        what,
+        this.#clock,
+      );
+      this.#answered(true);
+      return result;
     } catch (error) {
       this.#errorCount += 1;
+      if (error instanceof CommandTimeoutError) this.#answered(false);
       throw error;
     }
   }
@@ -187,10 +200,26 @@ export class RedisLink {
     if (transition !== undefined) this.#report(transition);
   }
 
+  /**
+   * A frozen Redis keeps its socket open and answers nothing: the link is down for its users
+   * from a command that timed out until one is answered (events and a log line each way).
+   */
+  #answered(isAnswering: boolean): void {
+    if (isAnswering === this.#isAnswering || this.#closing !== undefined) return;
+    this.#isAnswering = isAnswering;
+    if (!this.#status.isUp) return;
+    const redis = this.#shownUrl;
+    if (isAnswering) this.#logger.info({ redis }, LINK_LOG.answering);
+    else this.#logger.warn({ redis, timeoutMs: this.#commandTimeoutMs }, LINK_LOG.notAnswering);
+    this.#emit(isAnswering ? "up" : "down");
+  }
+
   #report(transition: LinkTransition): void {
     const redis = this.#shownUrl;
     switch (transition.kind) {
       case "up":
+        // A new connection: whatever did not answer on the old one is behind us.
+        this.#isAnswering = true;
         this.#logger.info({ redis, failedAttempts: transition.failuresWhileDown }, LINK_LOG.up);
         this.#emit("up");
         break;

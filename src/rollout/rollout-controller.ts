@@ -70,6 +70,8 @@ export interface RolloutControllerOptions extends RolloutReporterOptions {
   isJudge?: () => boolean;
   /** The id of each decision and action (default a random UUID). */
   newId?: () => string;
+  /** Fleet mode: why no replica judges now, shown in a running rollout's status. */
+  holdReason?: () => string | undefined;
 }
 
 /** How a change is committed. */
@@ -139,7 +141,9 @@ export class RolloutController implements RolloutView {
 
   status(route: string): RolloutStatus | null {
     const rollout = this.rollouts.get(route);
-    return rollout === undefined ? null : statusOf(rollout);
+    if (rollout === undefined) return null;
+    const holdReason = isRunning(rollout.phase) ? this.o.holdReason?.() : undefined;
+    return holdReason === undefined ? statusOf(rollout) : { ...statusOf(rollout), holdReason };
   }
 
   isBlockingWeights(route: string): boolean {

@@ -174,12 +174,18 @@ describe("RedisLink against a real redis-server", () => {
     await waitUntilConnected(link);
 
     redis.freeze();
+    const down = nextEvent(link, "down");
     await expect(ping(link)).rejects.toBeInstanceOf(CommandTimeoutError);
+    // The socket is still open, but a Redis that does not answer is away for the fleet.
+    await within(down, EVENT_DEADLINE_MS, "the down event of a Redis that does not answer");
+    expect(link.isConnected).toBe(false);
     redis.thaw();
+    const up = nextEvent(link, "up");
     await waitFor(async () => (await ping(link)) === "PONG", {
       timeoutMs: EVENT_DEADLINE_MS,
       description: "PONG after thaw",
     });
+    await within(up, EVENT_DEADLINE_MS, "the up event once Redis answers");
     expect(link.isConnected).toBe(true);
   });
 
