@@ -47,9 +47,9 @@ async function startFleet(count: number, rollout?: Record<string, unknown>): Pro
 /** Requests through every replica in turn until stopped; every answer's status is tallied. */
 function startLoad(replicas: readonly FleetReplica[]) {
   const statuses: number[] = [];
-  let isStopped = false;
+  const control = { isStopped: false };
   const done = (async () => {
-    for (let i = 0; !isStopped && i < MAX_LOAD_REQUESTS; i++) {
+    for (let i = 0; !control.isStopped && i < MAX_LOAD_REQUESTS; i++) {
       const replica = replicas[i % replicas.length];
       if (replica === undefined) break;
       const answer = await get(`${replica.proxyUrl}/`).catch(() => ({ status: 0 }));
@@ -59,7 +59,7 @@ function startLoad(replicas: readonly FleetReplica[]) {
   return {
     statuses,
     stop: async () => {
-      isStopped = true;
+      control.isStopped = true;
       await done;
     },
   };
@@ -127,7 +127,7 @@ describe("fleet mode when Redis fails", () => {
     for (const replica of replicas) {
       await waitForStatus(
         replica,
-        (status) => status.fleet?.isLeader === false && status.fleet.connected === false,
+        (status) => status.fleet?.isLeader === false && !status.fleet.connected,
         `replica ${replica.replica} to give up leading and see Redis gone`,
       );
     }
