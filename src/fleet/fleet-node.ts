@@ -68,16 +68,6 @@ export class FleetNode {
     this.#o = options;
     const { link, keys, replica, logger, clock, fleet } = options;
     this.lease = new LeaderLease({ link, keys, replica, ttlMs: fleet.leaseTtl, logger, clock });
-    this.#membership = new Membership({
-      link,
-      keys,
-      replica,
-      leaseTtlMs: fleet.leaseTtl,
-      configHash: options.configHash,
-      stateVersion: () => this.#appliedVersion,
-      logger,
-      clock,
-    });
     this.#pusher = new StatsPusher({
       link,
       keys,
@@ -86,6 +76,17 @@ export class FleetNode {
       seconds: new FleetSeconds(clock),
       clock,
       longestWindowMs: options.longestWindowMs,
+    });
+    this.#membership = new Membership({
+      link,
+      keys,
+      replica,
+      leaseTtlMs: fleet.leaseTtl,
+      configHash: options.configHash,
+      stateVersion: () => this.#appliedVersion,
+      firstSecond: this.#pusher.firstSecond,
+      logger,
+      clock,
     });
     this.#stats = new FleetStats({
       link,
@@ -194,7 +195,10 @@ export class FleetNode {
       leader,
       isLeader: this.lease.isLeader,
       stateVersion: this.#appliedVersion,
-      members: withConfigDiffers(this.#members, leader),
+      // The first pushed second is the leader's business, not the operator's.
+      members: withConfigDiffers(this.#members, leader).map(
+        ({ firstSecond: _firstSecond, ...member }) => member,
+      ),
     };
   }
 
@@ -227,10 +231,13 @@ export class FleetNode {
   }
 }
 
-/** A member's seconds are expected from the first whole second after it joined. */
+/**
+ * A member's seconds are expected from the first one it pushes; a member that did not say
+ * (an older build) from the first whole second after it joined.
+ */
 function fleetMemberOf(member: Member): FleetMember {
   return {
     replica: member.replica,
-    joinedAtSecond: Math.ceil(Date.parse(member.joinedAt) / 1000),
+    joinedAtSecond: member.firstSecond ?? Math.ceil(Date.parse(member.joinedAt) / 1000),
   };
 }

@@ -20,6 +20,11 @@ export interface Member {
   readonly stateVersion: number;
   /** When this member's process first heartbeat, ISO 8601 (Redis time). */
   readonly joinedAt: string;
+  /**
+   * The first fleet second its statistics are pushed for (its pusher's), when it said: the
+   * leader expects its seconds from there. Not shown in status.
+   */
+  readonly firstSecond?: number;
 }
 
 export interface MemberStatus extends Member {
@@ -37,6 +42,8 @@ export interface MembershipOptions {
   readonly configHash: () => string;
   /** The shared state version this replica has applied. */
   readonly stateVersion: () => number;
+  /** The first fleet second this replica pushes statistics for (stats-pusher.ts). */
+  readonly firstSecond?: number;
   readonly logger: Logger;
   /** Default 1 s. */
   readonly heartbeatIntervalMs?: number;
@@ -137,6 +144,7 @@ export class Membership {
             String(this.#options.stateVersion()),
             String(leaseTtlMs * DETAILS_TTL_IN_LEASE_TTLS),
             this.#hasJoined ? "0" : "1",
+            String(this.#options.firstSecond ?? ""),
           ],
         }),
       );
@@ -175,11 +183,17 @@ function pairs(reply: unknown): [string, number][] {
 function memberOf(replica: string, seenAtMs: number, details: unknown): Member {
   const fields = (details ?? {}) as Record<string, string | undefined>;
   const joinedAtMs = Number(fields.joinedAt ?? seenAtMs);
+  const firstSecond = Number(fields.firstSecond ?? "");
   return {
     replica,
     seenAt: new Date(seenAtMs).toISOString(),
     configHash: fields.configHash ?? "",
     stateVersion: Number(fields.stateVersion ?? 0),
     joinedAt: new Date(Number.isFinite(joinedAtMs) ? joinedAtMs : seenAtMs).toISOString(),
+    ...(fields.firstSecond !== undefined &&
+    fields.firstSecond !== "" &&
+    Number.isSafeInteger(firstSecond)
+      ? { firstSecond }
+      : {}),
   };
 }

@@ -93,6 +93,8 @@ export class RolloutController implements RolloutView {
   private readonly queue = new KeyedQueue();
   private readonly writer: RolloutWriter;
   private readonly newId: () => string;
+  /** The record each route's commit in flight writes: its own write coming back is no news. */
+  private readonly committing = new Map<string, PersistedRollout>();
   private timer: TimerHandle | undefined;
   private isStopped = false;
 
@@ -435,18 +437,24 @@ export class RolloutController implements RolloutView {
     candidate: RouteRollout,
     how: CommitHow,
   ): Promise<Committed> {
-    const result = await this.writer.commit({
-      route: candidate.route,
-      splitBp: how.isSplitWritten
-        ? rolloutSplitBp(candidate.policy, targetPercentOf(candidate))
-        : undefined,
-      record: toPersisted(candidate),
-      basis: rollout === undefined ? undefined : toPersisted(rollout),
-      isFromFile: how.isFromFile ?? false,
-      actor: how.actor,
-      isDecision: how.isDecision,
-      event: how.logged,
-    });
+    const record = toPersisted(candidate);
+    this.committing.set(candidate.route, record);
+    const result = await this.writer
+      .commit({
+        route: candidate.route,
+        splitBp: how.isSplitWritten
+          ? rolloutSplitBp(candidate.policy, targetPercentOf(candidate))
+          : undefined,
+        record,
+        basis: rollout === undefined ? undefined : toPersisted(rollout),
+        isFromFile: how.isFromFile ?? false,
+        actor: how.actor,
+        isDecision: how.isDecision,
+        event: how.logged,
+      })
+      .finally(() => {
+        this.committing.delete(candidate.route);
+      });
     if (result.ok && result.adopted !== undefined) {
       this.adoptRecord(candidate.route, candidate.policy, result.adopted);
       return "adopted";
@@ -466,6 +474,8 @@ export class RolloutController implements RolloutView {
   private adoptRecord(route: string, policy: RolloutConfig, record: PersistedRollout): void {
     const held = this.rollouts.get(route);
     if (held !== undefined && isSameProgress(toPersisted(held), record)) return;
+    const ours = this.committing.get(route);
+    if (ours !== undefined && isSameProgress(ours, record)) return;
     const now = this.o.clock.now();
     const adopted = restoreRollout(route, policy, { ...record }, now);
     if (adopted === undefined) return;
