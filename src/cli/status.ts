@@ -1,4 +1,5 @@
 /** `switchyard status`: routes, splits, upstream health, breakers and rollouts (SPEC section 1). */
+import type { FleetStatus } from "../fleet/fleet-node.ts";
 import type {
   ConfigStatus,
   EndpointStatus,
@@ -79,7 +80,33 @@ export function formatSplit(split: Readonly<Record<string, number>>): string {
 export function formatRollout(rollout: RolloutStatus | null): string {
   if (rollout === null) return "none";
   const failures = rollout.failures > 0 ? `, ${rollout.failures} failed checks` : "";
-  return `${rollout.phase}, step ${rollout.stepIndex + 1} at ${rollout.stepPercent}% (${rollout.target} over ${rollout.baseline})${failures}`;
+  const held = rollout.holdReason === undefined ? "" : `; held: ${rollout.holdReason}`;
+  return `${rollout.phase}, step ${rollout.stepIndex + 1} at ${rollout.stepPercent}% (${rollout.target} over ${rollout.baseline})${failures}${held}`;
+}
+
+/** Fleet mode: who leads, whether Redis answers, and each member (none without a fleet). */
+export function formatFleet(fleet: FleetStatus | null | undefined): string[] {
+  if (fleet === null || fleet === undefined) return [];
+  const leader = fleet.isLeader ? "this replica" : (fleet.leader ?? "none");
+  const rows = fleet.members.map((member) => [
+    member.replica === fleet.replica ? `${member.replica} (this)` : member.replica,
+    member.seenAt,
+    member.configHash.slice(0, 12),
+    member.configDiffers ? "differs from the leader's" : "-",
+    String(member.stateVersion),
+  ]);
+  return [
+    "",
+    ...formatPairs([
+      ["fleet", fleet.name],
+      ["replica", fleet.replica],
+      ["leader", leader],
+      ["redis", fleet.connected ? "connected" : "unreachable (serving the last state known)"],
+      ["state version", String(fleet.stateVersion)],
+    ]),
+    "",
+    ...formatTable(["MEMBER", "SEEN AT", "CONFIG", "CONFIG CHECK", "STATE VERSION"], rows),
+  ];
 }
 
 function routeRows(routes: readonly RouteStatus[]): string[][] {
@@ -139,5 +166,6 @@ export function formatStatus(view: StatusView): string[] {
         : [["restart required", restartRequired.join(", ")] as const]),
       ["state", readiness],
     ]),
+    ...formatFleet(view.fleet),
   ];
 }

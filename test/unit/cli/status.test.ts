@@ -67,6 +67,50 @@ describe("formatStatus", () => {
     ]);
   });
 
+  it("shows the fleet: who leads, Redis, each member and whose config differs", () => {
+    const view: StatusView = {
+      ...VIEW,
+      fleet: {
+        name: "shop",
+        replica: "r1",
+        connected: false,
+        leader: "r2",
+        isLeader: false,
+        stateVersion: 12,
+        members: [
+          {
+            replica: "r1",
+            seenAt: "2025-01-01T00:00:01.000Z",
+            configHash: "aaaaaaaaaaaaaaaa",
+            configDiffers: true,
+            stateVersion: 12,
+            joinedAt: "2025-01-01T00:00:00.000Z",
+          },
+          {
+            replica: "r2",
+            seenAt: "2025-01-01T00:00:02.000Z",
+            configHash: "bbbbbbbbbbbbbbbb",
+            configDiffers: false,
+            stateVersion: 11,
+            joinedAt: "2025-01-01T00:00:00.000Z",
+          },
+        ],
+      },
+    };
+    expect(formatStatus(view).slice(-9)).toEqual([
+      "fleet          shop",
+      "replica        r1",
+      "leader         r2",
+      "redis          unreachable (serving the last state known)",
+      "state version  12",
+      "",
+      "MEMBER     SEEN AT                   CONFIG        CONFIG CHECK               STATE VERSION",
+      "r1 (this)  2025-01-01T00:00:01.000Z  aaaaaaaaaaaa  differs from the leader's  12",
+      "r2         2025-01-01T00:00:02.000Z  bbbbbbbbbbbb  -                          11",
+    ]);
+    expect(formatStatus(VIEW).some((line) => line.startsWith("fleet"))).toBe(false);
+  });
+
   it("reads an answer without restartRequired (an older server) as none", () => {
     const { restartRequired: _none, ...olderConfig } = VIEW.config;
     const older = { ...VIEW, config: olderConfig } as StatusView;
