@@ -355,8 +355,14 @@ function fleetView(fleet: FleetParts): FleetView {
   const { node } = fleet;
   return {
     replica: node.replica,
+    get isConnected() {
+      return node.isConnected;
+    },
     status: () => node.status(),
     events: (sinceId) => node.events(sinceId),
+    noteLocalWrite: (write) => {
+      node.noteLocalWrite(write);
+    },
   };
 }
 

@@ -8,6 +8,7 @@ import {
   ENDPOINT_ADMIN_STATES,
   isEndpointAdminState,
   type EndpointAdminState,
+  type WriteScope,
 } from "../control/control-api.ts";
 
 export type InputResult<T> =
@@ -24,6 +25,20 @@ export function parseSince(query: URLSearchParams): InputResult<number | undefin
     return { ok: false, fields: { since: "must be a non-negative integer (an event id)" } };
   }
   return { ok: true, value };
+}
+
+/**
+ * `?local=true` on a write: this replica only (fleet mode while Redis is away, SPEC 10).
+ * Absent or `false`: the fleet.
+ */
+export function parseWriteScope(query: URLSearchParams): InputResult<WriteScope> {
+  const values = query.getAll("local");
+  if (values.length === 0) return { ok: true, value: "fleet" };
+  const text = values[0];
+  if (values.length > 1 || (text !== "true" && text !== "false")) {
+    return { ok: false, fields: { local: "must be true or false, given once" } };
+  }
+  return { ok: true, value: text === "true" ? "local" : "fleet" };
 }
 
 const WEIGHTS_EXAMPLE = '{"weights": {"stable": 90, "canary": 10}}';

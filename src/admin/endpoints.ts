@@ -10,6 +10,7 @@ import {
   parseEndpointStateBody,
   parseSince,
   parseWeightsBody,
+  parseWriteScope,
 } from "./admin-inputs.ts";
 import {
   controlErrorAnswer,
@@ -106,9 +107,11 @@ export function createAdminEndpoints(deps: EndpointDeps): AdminEndpoint[] {
       path: "/api/v1/routes/{route}/weights",
       scope: "write",
       takesBody: false,
-      handle: async ({ params, actor }) => {
+      handle: async ({ params, actor, query }) => {
         const route = params.route ?? "";
-        const result = await control.clearWeights(route, actor);
+        const scope = parseWriteScope(query);
+        if (!scope.ok) return invalidFieldsAnswer(CODE.SWITCHYARD_INVALID_QUERY, scope.fields);
+        const result = await control.clearWeights(route, actor, scope.value);
         if (!result.ok) return controlErrorAnswer(result.error);
         logChange(logger, "admin split override cleared", actor, result.value);
         return jsonAnswer(200, result.value);
@@ -156,11 +159,14 @@ function readiness(control: ControlApi): AdminAnswer {
 
 async function setWeights(
   deps: EndpointDeps,
-  { params, body, actor }: EndpointRequest,
+  { params, body, actor, query }: EndpointRequest,
 ): Promise<AdminAnswer> {
+  const scope = parseWriteScope(query);
+  if (!scope.ok) return invalidFieldsAnswer(CODE.SWITCHYARD_INVALID_QUERY, scope.fields);
   const weights = parseWeightsBody(body);
   if (!weights.ok) return invalidFieldsAnswer(CODE.SWITCHYARD_INVALID_BODY, weights.fields);
-  const result = await deps.control.setWeights(params.route ?? "", weights.value, actor);
+  const route = params.route ?? "";
+  const result = await deps.control.setWeights(route, weights.value, actor, scope.value);
   if (!result.ok) return controlErrorAnswer(result.error);
   logChange(deps.logger, "split set through the admin API", actor, result.value);
   return jsonAnswer(200, result.value);
@@ -168,8 +174,10 @@ async function setWeights(
 
 async function setEndpointState(
   deps: EndpointDeps,
-  { params, body, actor }: EndpointRequest,
+  { params, body, actor, query }: EndpointRequest,
 ): Promise<AdminAnswer> {
+  const scope = parseWriteScope(query);
+  if (!scope.ok) return invalidFieldsAnswer(CODE.SWITCHYARD_INVALID_QUERY, scope.fields);
   const upstream = params.upstream ?? "";
   const indexText = params.index ?? "";
   const index = parseEndpointIndex(indexText);
@@ -180,7 +188,13 @@ async function setEndpointState(
   }
   const state = parseEndpointStateBody(body);
   if (!state.ok) return invalidFieldsAnswer(CODE.SWITCHYARD_INVALID_BODY, state.fields);
-  const result = await deps.control.setEndpointState(upstream, index, state.value, actor);
+  const result = await deps.control.setEndpointState(
+    upstream,
+    index,
+    state.value,
+    actor,
+    scope.value,
+  );
   if (!result.ok) return controlErrorAnswer(result.error);
   const { url, before, state: after } = result.value;
   deps.logger.info(

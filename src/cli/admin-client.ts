@@ -22,6 +22,16 @@ export interface AdminFlags {
   readonly token?: string;
 }
 
+/** Writes that take `--local`: fleet mode's emergency lever while Redis is away (SPEC 10). */
+export interface LocalWriteFlags {
+  readonly local?: boolean;
+}
+
+/** `path` with `?local=true` when `--local` was given. */
+export function withWriteScope(path: string, flags: LocalWriteFlags): string {
+  return flags.local === true ? `${path}?local=true` : path;
+}
+
 export interface AdminTarget {
   /** The admin API's base URL, without a trailing slash. */
   readonly baseUrl: string;

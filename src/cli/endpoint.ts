@@ -9,11 +9,17 @@ import {
   type EndpointView,
 } from "../control/control-api.ts";
 import { parseEndpointIndex } from "../admin/admin-inputs.ts";
-import { EXIT_USAGE_ERROR, resolveAdminTarget, type AdminFlags } from "./admin-client.ts";
+import {
+  EXIT_USAGE_ERROR,
+  resolveAdminTarget,
+  withWriteScope,
+  type AdminFlags,
+  type LocalWriteFlags,
+} from "./admin-client.ts";
 import { runAdminCommand } from "./admin-command.ts";
 import type { CliOutput } from "./output.ts";
 
-export interface EndpointFlags extends AdminFlags {
+export interface EndpointFlags extends AdminFlags, LocalWriteFlags {
   /** Print the admin API's JSON answer as it is. */
   readonly json?: boolean;
 }
@@ -48,7 +54,10 @@ export async function runEndpoint(
   const resolved = resolveAdminTarget(flags, env);
   if (!resolved.ok) return usage(resolved.message);
 
-  const path = `/api/v1/upstreams/${encodeURIComponent(upstream)}/endpoints/${indexText}/state`;
+  const path = withWriteScope(
+    `/api/v1/upstreams/${encodeURIComponent(upstream)}/endpoints/${indexText}/state`,
+    flags,
+  );
   return runAdminCommand(
     resolved.target,
     { method: "PUT", path, body: { state: stateText } },

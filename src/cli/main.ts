@@ -74,6 +74,8 @@ function addLocalCommands(program: Command, setExit: SetExit): void {
 
 const ADMIN_HELP = "admin API URL (default: http://127.0.0.1:9901)";
 const TOKEN_HELP = "admin API token (default: $SWITCHYARD_ADMIN_TOKEN)";
+const LOCAL_HELP =
+  "fleet mode while Redis is unreachable: apply to this replica only (dropped when Redis is back)";
 
 /** Commands that talk to a running switchyard's admin API. */
 function addAdminCommands(program: Command, setExit: SetExit): void {
@@ -93,6 +95,7 @@ function addAdminCommands(program: Command, setExit: SetExit): void {
     .argument("<route>", "the route's name")
     .argument("[weights...]", "UPSTREAM=PCT pairs summing to 100, e.g. stable=90 canary=10")
     .option("--clear", "drop the admin override: the config file's split applies again")
+    .option("--local", LOCAL_HELP)
     .option("--admin <url>", ADMIN_HELP)
     .option("--token <token>", TOKEN_HELP)
     .action(async (route: string, pairs: string[], options: WeightsFlags) => {
@@ -118,6 +121,7 @@ function addAdminCommands(program: Command, setExit: SetExit): void {
     .argument("<upstream>", "the upstream's name")
     .argument("<index>", "the endpoint's index in the upstream's endpoints (0, 1, ...)")
     .argument("<state>", "ready, drain or maintenance")
+    .option("--local", LOCAL_HELP)
     .option("--admin <url>", ADMIN_HELP)
     .option("--token <token>", TOKEN_HELP)
     .option("--json", "print the admin API's JSON answer")

@@ -84,6 +84,15 @@ export function formatRollout(rollout: RolloutStatus | null): string {
   return `${rollout.phase}, step ${rollout.stepIndex + 1} at ${rollout.stepPercent}% (${rollout.target} over ${rollout.baseline})${failures}${held}`;
 }
 
+/** `?local=true` writes that make this replica differ from the fleet, in one line. */
+function localWrites(fleet: FleetStatus): (readonly [string, string])[] {
+  // A server older than the lever does not send them.
+  const writes = (fleet as Partial<FleetStatus>).divergent ?? [];
+  if (writes.length === 0) return [];
+  const listed = writes.map((write) => `${write.what} (${write.actor}, ${write.at})`).join("; ");
+  return [["local writes", `${listed}; dropped when Redis is back`]];
+}
+
 /** Fleet mode: who leads, whether Redis answers, and each member (none without a fleet). */
 export function formatFleet(fleet: FleetStatus | null | undefined): string[] {
   if (fleet === null || fleet === undefined) return [];
@@ -103,6 +112,7 @@ export function formatFleet(fleet: FleetStatus | null | undefined): string[] {
       ["leader", leader],
       ["redis", fleet.connected ? "connected" : "unreachable (serving the last state known)"],
       ["state version", String(fleet.stateVersion)],
+      ...localWrites(fleet),
     ]),
     "",
     ...formatTable(["MEMBER", "SEEN AT", "CONFIG", "CONFIG CHECK", "STATE VERSION"], rows),

@@ -3,12 +3,18 @@
  * `switchyard weights ROUTE --clear` drops the admin override (SPEC section 1).
  */
 import type { WeightsChange } from "../control/control-api.ts";
-import { EXIT_USAGE_ERROR, resolveAdminTarget, type AdminFlags } from "./admin-client.ts";
+import {
+  EXIT_USAGE_ERROR,
+  resolveAdminTarget,
+  withWriteScope,
+  type AdminFlags,
+  type LocalWriteFlags,
+} from "./admin-client.ts";
 import { runAdminCommand, type AdminRequest } from "./admin-command.ts";
 import type { CliOutput } from "./output.ts";
 import { formatTable } from "./status.ts";
 
-export interface WeightsFlags extends AdminFlags {
+export interface WeightsFlags extends AdminFlags, LocalWriteFlags {
   readonly clear?: boolean;
 }
 
@@ -61,7 +67,7 @@ export async function runWeights(
   const resolved = resolveAdminTarget(flags, env);
   if (!resolved.ok) return usage(resolved.message);
 
-  const path = `/api/v1/routes/${encodeURIComponent(route)}/weights`;
+  const path = withWriteScope(`/api/v1/routes/${encodeURIComponent(route)}/weights`, flags);
   const request: AdminRequest = isClear
     ? { method: "DELETE", path }
     : { method: "PUT", path, body: { weights: parsed.weights } };

@@ -144,6 +144,12 @@ export interface ReloadOutcome {
   replica?: string;
 }
 
+/**
+ * Where a write applies: the fleet (every replica; a process on its own is its own fleet), or,
+ * in fleet mode while Redis cannot be reached, this replica only (`?local=true`, SPEC 10).
+ */
+export type WriteScope = "fleet" | "local";
+
 /** Who asked: the admin token's name, or "file" / "signal" / "watch" for the control plane itself. */
 export type Actor = string;
 
@@ -155,9 +161,18 @@ export interface ControlApi {
   /** Fleet mode: the fleet's event log; undefined without a fleet or while Redis is away. */
   fleetEvents?(sinceId: number | undefined): Promise<LoggedEvent[] | undefined>;
   /** Weights as percentages; 400 with per-field problems, 404 unknown route, 409 rollout running. */
-  setWeights(route: string, weights: unknown, actor: Actor): Promise<ControlResult<WeightsChange>>;
+  setWeights(
+    route: string,
+    weights: unknown,
+    actor: Actor,
+    scope?: WriteScope,
+  ): Promise<ControlResult<WeightsChange>>;
   /** Drops the admin override: the file's split applies again. */
-  clearWeights(route: string, actor: Actor): Promise<ControlResult<WeightsChange>>;
+  clearWeights(
+    route: string,
+    actor: Actor,
+    scope?: WriteScope,
+  ): Promise<ControlResult<WeightsChange>>;
   reload(actor: Actor): Promise<ReloadOutcome>;
   /**
    * ready, drain or maintenance for endpoint `index` of `upstream`; 404 unknown upstream or an
@@ -168,6 +183,7 @@ export interface ControlApi {
     index: number,
     state: EndpointAdminState,
     actor: Actor,
+    scope?: WriteScope,
   ): Promise<ControlResult<EndpointView>>;
   /** start, pause, resume, approve, promote, abort; 404 unknown route or action, 409 wrong phase. */
   rolloutAction(route: string, action: string, actor: Actor): Promise<ControlResult<RolloutStatus>>;

@@ -36,6 +36,7 @@ import {
   type RolloutStatus,
   type StatusView,
   type WeightsChange,
+  type WriteScope,
 } from "./control-api.ts";
 import { redactConfig } from "./redact.ts";
 import { parseWeightsInput } from "./weights-input.ts";
@@ -44,7 +45,7 @@ import { splitFromConfig } from "../routing/route-table.ts";
 import type { SplitEntry } from "../routing/split.ts";
 import type { SplitWriter, SplitWriteResult } from "../runtime/split-write.ts";
 import type { EndpointStateWriter } from "../runtime/endpoint-state-write.ts";
-import type { FleetStatus } from "../fleet/fleet-node.ts";
+import type { FleetStatus, LocalWrite } from "../fleet/fleet-node.ts";
 import type { Endpoint } from "../upstream/endpoint.ts";
 
 /** What rollouts (a later layer) tell the control plane about a route. */
@@ -92,8 +93,11 @@ export interface ControlPlaneOptions {
 /** What the control plane shows of the fleet (fleet mode). */
 export interface FleetView {
   readonly replica: string;
+  readonly isConnected: boolean;
   status(): FleetStatus;
   events(sinceId: number | undefined): Promise<LoggedEvent[] | undefined>;
+  /** A `?local=true` write now in force on this replica only, dropped when Redis is back. */
+  noteLocalWrite(write: LocalWrite): void;
 }
 
 export class ControlPlane implements ControlApi {
@@ -260,6 +264,7 @@ export class ControlPlane implements ControlApi {
     route: string,
     weights: unknown,
     actor: Actor,
+    scope: WriteScope = "fleet",
   ): Promise<ControlResult<WeightsChange>> {
     const snapshot = this.runtime.current;
     const routeConfig = snapshot.config.routes.find((r) => r.name === route);
@@ -275,15 +280,43 @@ export class ControlPlane implements ControlApi {
       const message = `the weights are invalid: ${Object.values(parsed.fields).join("; ")}`;
       return refusal(CODE.SWITCHYARD_INVALID_WEIGHTS, message, parsed.fields);
     }
-    return this.writeAdminSplit(route, parsed.entries, actor);
+    return this.writeAdminSplit(route, parsed.entries, actor, scope);
   }
 
   /** Drops the admin override: the file's split applies again. */
-  async clearWeights(route: string, actor: Actor): Promise<ControlResult<WeightsChange>> {
+  async clearWeights(
+    route: string,
+    actor: Actor,
+    scope: WriteScope = "fleet",
+  ): Promise<ControlResult<WeightsChange>> {
     if (this.runtime.current.routes.get(route) === undefined) return unknownRoute(route);
     const blocked = this.blockedByRollout(route);
     if (blocked !== undefined) return blocked;
-    return this.writeAdminSplit(route, null, actor);
+    return this.writeAdminSplit(route, null, actor, scope);
+  }
+
+  /**
+   * Who applies a write: the fleet's writer, or with `?local=true` while Redis cannot be
+   * reached the runtime itself (this replica only). Refused while Redis answers: a local
+   * write then would go unnoticed by the fleet.
+   */
+  private writerFor(scope: WriteScope): ControlResult<SplitWriter & EndpointStateWriter> {
+    const fleet = this.options.fleet;
+    if (scope === "fleet" || fleet === undefined) return { ok: true, value: this.writer };
+    if (fleet.isConnected) {
+      return refusal(
+        CODE.SWITCHYARD_LOCAL_WRITE_REFUSED,
+        "Redis answers: write to the fleet (without ?local=true / --local); the lever is for an outage",
+      );
+    }
+    return { ok: true, value: this.runtime };
+  }
+
+  /** A local write in force: the fleet shows it as divergent until Redis is back. */
+  private noteLocal(scope: WriteScope, what: string, actor: Actor): void {
+    if (scope !== "local") return;
+    const at = new Date(this.options.clock.wallNow()).toISOString();
+    this.options.fleet?.noteLocalWrite({ what, actor, at });
   }
 
   /** While a rollout is progressing or waiting for approval, it owns the split (SPEC 5). */
@@ -299,8 +332,12 @@ export class ControlPlane implements ControlApi {
     route: string,
     splitBp: readonly SplitEntry[] | null,
     actor: Actor,
+    scope: WriteScope,
   ): Promise<ControlResult<WeightsChange>> {
-    const result = await this.writer.setSplit({ route, splitBp, source: "admin", actor });
+    const writer = this.writerFor(scope);
+    if (!writer.ok) return writer;
+    const result = await writer.value.setSplit({ route, splitBp, source: "admin", actor });
+    if (result.ok) this.noteLocal(scope, `weights of route ${route}`, actor);
     return toWeightsChange(result);
   }
 
@@ -311,10 +348,14 @@ export class ControlPlane implements ControlApi {
     index: number,
     state: EndpointAdminState,
     actor: Actor,
+    scope: WriteScope = "fleet",
   ): Promise<ControlResult<EndpointView>> {
     const write = { upstream, index, state, source: "admin" as const, actor };
-    const result = await this.writer.setEndpointState(write);
+    const writer = this.writerFor(scope);
+    if (!writer.ok) return writer;
+    const result = await writer.value.setEndpointState(write);
     if (!result.ok) return result;
+    this.noteLocal(scope, `state of endpoint ${String(index)} of upstream ${upstream}`, actor);
     const { url, before } = result.change;
     const endpoint = this.runtime.current.upstreams
       .get(upstream)

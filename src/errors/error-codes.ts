@@ -208,6 +208,12 @@ export const ERROR_CODES = {
     message:
       "Fleet mode: a rollout decision of a replica that no longer leads the fleet was refused by Redis.",
   },
+  SWITCHYARD_LOCAL_WRITE_REFUSED: {
+    status: 409,
+    where: ["control"],
+    message:
+      "?local=true is an emergency lever for fleet mode while Redis cannot be reached; Redis answers, so write to the fleet.",
+  },
   SWITCHYARD_FLEET_UNAVAILABLE: {
     status: 503,
     where: ["control"],

@@ -12,7 +12,7 @@ import type { FleetMetrics } from "../metrics/fleet-metrics.ts";
 import type { RolloutStats } from "../rollout/rollout-controller.ts";
 import type { WindowStats } from "../rollout/window-stats.ts";
 import type { Clock, TimerHandle } from "../time/clock.ts";
-import type { FleetDocument } from "./fleet-document.ts";
+import { emptyDocumentBody, type FleetDocument } from "./fleet-document.ts";
 import type { FleetKeys } from "./fleet-keys.ts";
 import { FleetSeconds } from "./fleet-seconds.ts";
 import { FleetStats } from "./fleet-stats.ts";
@@ -23,6 +23,15 @@ import type { RedisLink } from "./redis-link.ts";
 import type { SharedStateStore } from "./shared-state-store.ts";
 import { StatsPusher } from "./stats-pusher.ts";
 
+/** A `?local=true` write in force on this replica only (SPEC 10's emergency lever). */
+export interface LocalWrite {
+  /** What it changed, in words: `weights of route web`. */
+  what: string;
+  actor: string;
+  /** ISO 8601. */
+  at: string;
+}
+
 /** `fleet` in `GET /api/v1/status` (SPEC 10). */
 export interface FleetStatus {
   name: string;
@@ -32,6 +41,17 @@ export interface FleetStatus {
   isLeader: boolean;
   stateVersion: number;
   members: MemberStatus[];
+  /** Local writes that make this replica differ from the fleet until Redis is back. */
+  divergent: LocalWrite[];
+}
+
+/** What follows the fleet here (fleet-parts.ts). */
+export interface FleetFollower {
+  /** A newer shared document (or, after local writes, the current one again). */
+  onDocument(document: FleetDocument): void;
+  /** Redis is back: the fleet's state replaced these local writes. */
+  onLocalWritesDropped(writes: readonly LocalWrite[]): void;
+  readonly metrics: FleetMetrics;
 }
 
 export interface FleetNodeOptions {
@@ -56,10 +76,10 @@ export class FleetNode {
   readonly #membership: Membership;
   readonly #pusher: StatsPusher;
   readonly #stats: FleetStats;
-  #onDocument: ((document: FleetDocument) => void) | undefined;
+  #follower: FleetFollower | undefined;
   #appliedVersion = 0;
   #members: Member[] = [];
-  #metrics: FleetMetrics | undefined;
+  #localWrites: LocalWrite[] = [];
   #stopWatch: (() => void) | undefined;
   #timer: TimerHandle | undefined;
   #isStopped = false;
@@ -119,17 +139,24 @@ export class FleetNode {
     return this.#o.link.errorCount + this.#pusher.errorCount;
   }
 
+  get isConnected(): boolean {
+    return this.#o.link.isConnected;
+  }
+
   /** What applies a newer shared document here: the runtime and the rollouts (app-parts.ts). */
-  follow(onDocument: (document: FleetDocument) => void, metrics: FleetMetrics): void {
-    this.#onDocument = onDocument;
-    this.#metrics = metrics;
+  follow(follower: FleetFollower): void {
+    this.#follower = follower;
   }
 
   /** Applies `document` unless this replica already has it or a newer one. */
   apply(document: FleetDocument): void {
     if (document.version <= this.#appliedVersion) return;
     this.#appliedVersion = document.version;
-    this.#onDocument?.(document);
+    this.#follower?.onDocument(document);
+  }
+
+  noteLocalWrite(write: LocalWrite): void {
+    this.#localWrites.push(write);
   }
 
   /** The statistics the rollouts judge on: the whole fleet's, summed (only the leader judges). */
@@ -195,6 +222,7 @@ export class FleetNode {
       leader,
       isLeader: this.lease.isLeader,
       stateVersion: this.#appliedVersion,
+      divergent: [...this.#localWrites],
       // The first pushed second is the leader's business, not the operator's.
       members: withConfigDiffers(this.#members, leader).map(
         ({ firstSecond: _firstSecond, ...member }) => member,
@@ -221,13 +249,31 @@ export class FleetNode {
     }, delayMs);
   }
 
-  /** Each second: the members, and on the leader the fleet's statistics they pushed. */
+  /**
+   * Each second: local writes dropped once Redis is back, the members, and on the leader the
+   * fleet's statistics they pushed.
+   */
   async #refresh(): Promise<void> {
     if (!this.#o.link.isConnected) return;
+    await this.#dropLocalWrites();
     this.#members = await this.#membership.members();
     if (!this.lease.isLeader) return;
     const missing = await this.#stats.refresh(this.#members.map(fleetMemberOf));
-    this.#metrics?.missingSeconds(missing);
+    this.#follower?.metrics.missingSeconds(missing);
+  }
+
+  /** The fleet's state in force again over `?local=true` writes (SPEC 10), even unchanged. */
+  async #dropLocalWrites(): Promise<void> {
+    if (this.#localWrites.length === 0) return;
+    const read = await this.#o.store.read();
+    if (read.kind !== "found" && read.kind !== "empty") return;
+    const dropped = this.#localWrites;
+    this.#localWrites = [];
+    const document =
+      read.kind === "found" ? read.document : { ...emptyDocumentBody(), version: read.version };
+    this.#appliedVersion = Math.max(this.#appliedVersion, document.version);
+    this.#follower?.onDocument(document);
+    this.#follower?.onLocalWritesDropped(dropped);
   }
 }
 

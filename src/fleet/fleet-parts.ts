@@ -89,16 +89,23 @@ export function connectFleet(parts: FleetParts, followers: FleetFollowers): void
   // The runtime and the rollouts were built from the document read at startup.
   if (join.document !== undefined) node.apply(join.document);
   let isStartPending = !join.isSynced;
-  node.follow((document) => {
-    applyFleetDocument(document, followers);
-    if (!isStartPending) return;
-    // Started while Redis was away: the config's rollouts the fleet lacks start now (once
-    // across the fleet: a start from the same config is idempotent).
-    isStartPending = false;
-    rollouts.configApplied(runtime.current.config).catch((error: unknown) => {
-      logger.error({ err: error }, "fleet: starting the config's rollouts failed");
-    });
-  }, metrics);
+  node.follow({
+    metrics,
+    onDocument: (document) => {
+      applyFleetDocument(document, followers);
+      if (!isStartPending) return;
+      // Started while Redis was away: the config's rollouts the fleet lacks start now (once
+      // across the fleet: a start from the same config is idempotent).
+      isStartPending = false;
+      rollouts.configApplied(runtime.current.config).catch((error: unknown) => {
+        logger.error({ err: error }, "fleet: starting the config's rollouts failed");
+      });
+    },
+    onLocalWritesDropped: (writes) => {
+      logger.warn({ writes }, "fleet: Redis is back; local writes dropped for the fleet's state");
+      followers.events.append("fleet.localWritesDropped", { replica: join.replica, writes });
+    },
+  });
   node.lease.on("leader", () => {
     rollouts.freshWindows();
   });

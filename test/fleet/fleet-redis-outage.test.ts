@@ -17,6 +17,7 @@ import {
 } from "../support/fleet-replicas.ts";
 import { get } from "../support/http-client.ts";
 import { startRedisServer, type RedisServer } from "../support/redis-server.ts";
+import { runCli } from "../integration/cli/child-process.ts";
 
 const cleanups = cleanupAfterEach();
 
@@ -29,13 +30,19 @@ interface Fleet {
   readonly raw: Record<string, unknown>;
 }
 
-async function startFleet(count: number, rollout?: Record<string, unknown>): Promise<Fleet> {
+async function startFleet(
+  count: number,
+  rollout?: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Promise<Fleet> {
   const redis = cleanups.track(await startRedisServer());
   const stable = cleanups.track(await startEchoBackend({ name: "stable" }));
   const canary = cleanups.track(await startEchoBackend({ name: "canary" }));
+  const split = rollout === undefined ? { stable: 50, canary: 50 } : { stable: 100, canary: 0 };
   const raw = {
     upstreams: { stable: { endpoints: [stable.url] }, canary: { endpoints: [canary.url] } },
-    routes: [{ name: "web", split: { stable: 100, canary: 0 }, ...(rollout && { rollout }) }],
+    routes: [{ name: "web", split, ...(rollout && { rollout }) }],
+    ...extra,
   };
   const replicas: FleetReplica[] = [];
   for (const replica of ["a", "b", "c"].slice(0, count)) {
@@ -145,6 +152,67 @@ describe("fleet mode when Redis fails", () => {
     await waitForStatus(a, (status) => status.routes[0]?.rollout?.phase === "paused", "a paused");
   });
 
+  it("takes a --local write while Redis is down, shows it as divergent, and drops it once Redis is back", async () => {
+    const { redis, replicas } = await startFleet(2);
+    const [a, b] = replicas as [FleetReplica, FleetReplica];
+    await setWeights(a.adminUrl, "web", { stable: 80, canary: 20 });
+    await waitForStatus(b, (status) => status.routes[0]?.split.canary === 20, "b at 20%");
+    const whileUp = await adminCall(b.adminUrl, "PUT", "/api/v1/routes/web/weights?local=true", {
+      json: { weights: { stable: 0, canary: 100 } },
+    });
+    expect(whileUp.status).toBe(409);
+    expect(errorOf(whileUp).code).toBe("SWITCHYARD_LOCAL_WRITE_REFUSED");
+
+    await redis.kill();
+    await isConnected(a, false);
+    const cli = await runCli([
+      "weights",
+      "web",
+      "stable=0",
+      "canary=100",
+      "--local",
+      "--admin",
+      a.adminUrl,
+    ]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const diverged = await a.status();
+    expect(diverged.routes[0]?.split).toEqual({ stable: 0, canary: 100 });
+    expect(diverged.fleet?.divergent.map((write) => write.what)).toEqual(["weights of route web"]);
+    expect((await b.status()).routes[0]?.split).toEqual({ stable: 80, canary: 20 });
+
+    await redis.restart();
+    const back = await waitForStatus(
+      a,
+      (status) => status.fleet?.divergent.length === 0 && status.routes[0]?.split.canary === 20,
+      "a back on the fleet's split",
+    );
+    expect(back.routes[0]?.split).toEqual({ stable: 80, canary: 20 });
+    const local = await adminCall(a.adminUrl, "GET", "/api/v1/events?local=true");
+    const types = (local.json as { events: { type: string }[] }).events.map((e) => e.type);
+    expect(types).toContain("fleet.localWritesDropped");
+  });
+
+  it("restarts a replica while Redis is down from the state it kept, not the file's split", async () => {
+    const { redis, replicas, raw } = await startFleet(1, undefined, {
+      state: { file: "state.json" },
+    });
+    const [a] = replicas as [FleetReplica];
+    // The operator took the canary out: the file's split would bring it back.
+    await setWeights(a.adminUrl, "web", { stable: 100, canary: 0 });
+    await redis.kill();
+    a.child.kill("SIGTERM");
+    await a.exited;
+    const restarted = await startReplica(cleanups, {
+      redis,
+      fleetName: "shop",
+      replica: "a",
+      raw,
+      dir: a.dir,
+      fleet: { syncTimeout: "1s" },
+    });
+    expect((await restarted.status()).routes[0]?.split).toEqual({ stable: 100, canary: 0 });
+  });
+
   it("starts a replica while Redis is down on the file's split, then brings it to the fleet's", async () => {
     const { redis, replicas, raw } = await startFleet(1);
     const [a] = replicas as [FleetReplica];
@@ -160,7 +228,7 @@ describe("fleet mode when Redis fails", () => {
       fleet: { syncTimeout: "1s" },
     });
     expect(late.logs().some((line) => line.msg.includes("no shared state within"))).toBe(true);
-    expect((await late.status()).routes[0]?.split).toEqual({ stable: 100, canary: 0 });
+    expect((await late.status()).routes[0]?.split).toEqual({ stable: 50, canary: 50 });
     // The fleet keeps its own split meanwhile: nothing reverted it.
     expect((await a.status()).routes[0]?.split).toEqual({ stable: 0, canary: 100 });
 

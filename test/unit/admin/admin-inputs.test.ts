@@ -1,5 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { parseSince, parseWeightsBody } from "../../../src/admin/admin-inputs.ts";
+import { parseSince, parseWeightsBody, parseWriteScope } from "../../../src/admin/admin-inputs.ts";
+
+describe("parseWriteScope", () => {
+  it.each([
+    ["", "fleet"],
+    ["local=false", "fleet"],
+    ["local=true", "local"],
+  ])("reads ?%s as a write to the %s", (query, value) => {
+    expect(parseWriteScope(new URLSearchParams(query))).toEqual({ ok: true, value });
+  });
+
+  it.each(["local=", "local=1", "local=TRUE", "local=true&local=true"])(
+    "refuses ?%s naming the field",
+    (query) => {
+      const result = parseWriteScope(new URLSearchParams(query));
+      expect(!result.ok && Object.keys(result.fields)).toEqual(["local"]);
+    },
+  );
+});
 
 describe("parseSince", () => {
   it.each([

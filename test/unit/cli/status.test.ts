@@ -77,6 +77,7 @@ describe("formatStatus", () => {
         leader: "r2",
         isLeader: false,
         stateVersion: 12,
+        divergent: [{ what: "weights of route web", actor: "ops", at: "2025-01-01T00:00:03.000Z" }],
         members: [
           {
             replica: "r1",
@@ -97,12 +98,13 @@ describe("formatStatus", () => {
         ],
       },
     };
-    expect(formatStatus(view).slice(-9)).toEqual([
+    expect(formatStatus(view).slice(-10)).toEqual([
       "fleet          shop",
       "replica        r1",
       "leader         r2",
       "redis          unreachable (serving the last state known)",
       "state version  12",
+      "local writes   weights of route web (ops, 2025-01-01T00:00:03.000Z); dropped when Redis is back",
       "",
       "MEMBER     SEEN AT                   CONFIG        CONFIG CHECK               STATE VERSION",
       "r1 (this)  2025-01-01T00:00:01.000Z  aaaaaaaaaaaa  differs from the leader's  12",
