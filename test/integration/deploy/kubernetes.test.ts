@@ -1,198 +1,177 @@
 /**
- * deploy/kubernetes/: every manifest parses, the ConfigMap's config passes the config schema
- * and `switchyard check`, and the Deployment agrees with that config and with the image: probe
- * ports and paths, the Secret that holds the admin token, the directory the image reads its
- * config from, and a termination grace period that outlasts preStop plus the drain.
+ * deploy/kubernetes/ and its fleet variant deploy/kubernetes/fleet/, checked alike: every
+ * manifest parses, the ConfigMap's config passes the config schema and `switchyard check`, and
+ * the Deployment agrees with that config and with the image: the variables the config needs,
+ * probe ports and paths, the Secret that holds the admin token, the directory the image reads
+ * its config from, and a termination grace period that outlasts preStop plus the drain.
+ * What only the fleet has is in kubernetes-fleet.test.ts.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
-import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parse, parseAllDocuments } from "yaml";
+import { parseAllDocuments } from "yaml";
 import { isLoopbackHost } from "../../../src/config/admin-exposure.ts";
-import { formatProblem, loadConfigText } from "../../../src/config/load.ts";
-import type { Config } from "../../../src/config/schema.ts";
+import { loadConfigText } from "../../../src/config/load.ts";
 import { runCli } from "../cli/child-process.ts";
+import {
+  BASE_ENV,
+  containerPort,
+  FLEET_DIR,
+  FLEET_ENV,
+  imageConfigPath,
+  K8S_DIR,
+  loadVariant,
+  requiredVariables,
+  RUNTIME_ENV,
+  selects,
+  TOKEN,
+  type Manifest,
+  type Variant,
+} from "./kubernetes-manifests.ts";
 
-const K8S_DIR = fileURLToPath(new URL("../../../deploy/kubernetes/", import.meta.url));
-const DOCKERFILE = fileURLToPath(new URL("../../../Dockerfile", import.meta.url));
-const TOKEN = "token-from-the-kubernetes-secret";
-const TOKEN_ENV = { SWITCHYARD_ADMIN_TOKEN: TOKEN };
 /** Time between the end of the drain and the kubelet's SIGKILL, for a slow node. */
 const GRACE_MARGIN_S = 5;
 
-interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
-}
-interface HttpProbe {
-  httpGet?: { path: string; port: string | number };
-}
-interface Container {
-  command?: string[];
-  args?: string[];
-  ports?: { name?: string; containerPort: number }[];
-  env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
-  readinessProbe?: HttpProbe;
-  livenessProbe?: HttpProbe;
-  lifecycle?: { preStop?: { exec?: { command: string[] } } };
-  securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean };
-  volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
-}
-interface Deployment extends Manifest {
-  spec: {
-    selector: { matchLabels: Record<string, string> };
-    template: {
-      metadata: { labels: Record<string, string> };
-      spec: {
-        terminationGracePeriodSeconds?: number;
-        securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
-        containers: Container[];
-        volumes?: { name: string; configMap?: { name: string } }[];
-      };
-    };
-  };
-}
-interface Service extends Manifest {
-  spec: { selector: Record<string, string>; ports: { targetPort: string | number }[] };
-}
-interface ConfigMap extends Manifest {
-  data: Record<string, string>;
+/**
+ * kustomize itself, where kubectl is installed: the other tests read the files as it would,
+ * and need no kubectl; this one checks that they do.
+ */
+const HAS_KUBECTL = spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0;
+
+function byKindAndName(manifests: Manifest[]): Manifest[] {
+  const id = (m: Manifest): string => `${m.kind}/${m.metadata.name}`;
+  return [...manifests].sort((a, b) => id(a).localeCompare(id(b)));
 }
 
-let manifests: Manifest[];
-let files: string[];
-let deployment: Deployment;
-let container: Container;
-let configMap: ConfigMap;
-let service: Service;
-let config: Config;
-/** The path the image's command reads its config from. */
-let imageConfigPath: string;
+const VARIANTS = [
+  { title: "deploy/kubernetes", dir: K8S_DIR, env: BASE_ENV },
+  { title: "deploy/kubernetes/fleet", dir: FLEET_DIR, env: FLEET_ENV },
+];
 
-function only(kind: string): Manifest {
-  const found = manifests.filter((m) => m.kind === kind);
-  expect(found, `one ${kind}`).toHaveLength(1);
-  return found[0]!;
-}
+describe.each(VARIANTS)("$title", ({ dir, env }) => {
+  let v: Variant;
+  /** The path the image's command reads its config from. */
+  let configPath: string;
 
-function containerPort(name: string | number): number | undefined {
-  if (typeof name === "number") return name;
-  return container.ports?.find((port) => port.name === name)?.containerPort;
-}
+  beforeAll(async () => {
+    v = await loadVariant(dir, env);
+    configPath = await imageConfigPath();
+  });
 
-beforeAll(async () => {
-  files = (await readdir(K8S_DIR)).filter((f) => f.endsWith(".yaml")).sort();
-  manifests = [];
-  for (const file of files.filter((f) => f !== "kustomization.yaml")) {
-    const docs = parseAllDocuments(await readFile(join(K8S_DIR, file), "utf8"));
-    for (const doc of Array.isArray(docs) ? docs : [docs]) {
-      expect(doc.errors, file).toEqual([]);
-      manifests.push(doc.toJS() as Manifest);
-    }
-  }
-  deployment = only("Deployment") as Deployment;
-  expect(deployment.spec.template.spec.containers).toHaveLength(1);
-  container = deployment.spec.template.spec.containers[0]!;
-  configMap = only("ConfigMap") as ConfigMap;
-  service = only("Service") as Service;
-  const text = configMap.data["switchyard.yaml"] ?? "";
-  const loaded = loadConfigText(text, "configmap.yaml", TOKEN_ENV);
-  if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join("\n"));
-  config = loaded.config;
-  const cmd = /^CMD (\[.*\])$/m.exec(await readFile(DOCKERFILE, "utf8"));
-  const command = JSON.parse(cmd?.[1] ?? "[]") as string[];
-  imageConfigPath = command[command.indexOf("--config") + 1] ?? "";
-});
-
-describe("deploy/kubernetes", () => {
-  it("holds valid manifests, each listed in the kustomization", async () => {
-    for (const manifest of manifests) {
+  it("holds valid manifests, each listed in the kustomization", () => {
+    for (const manifest of v.manifests) {
       expect(manifest.apiVersion).toMatch(/^[a-z.]*\/?v1$/);
       expect(manifest.metadata.name).toMatch(/^[a-z0-9-]+$/);
     }
-    const kustomization = parse(await readFile(join(K8S_DIR, "kustomization.yaml"), "utf8")) as {
-      resources: string[];
-    };
-    expect([...kustomization.resources].sort()).toEqual(
-      files.filter((f) => f !== "kustomization.yaml"),
-    );
+    const ids = v.manifests.map((m) => `${m.kind}/${m.metadata.name}`);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(v.resources).toEqual(v.files);
   });
 
+  it.skipIf(!HAS_KUBECTL)(
+    "renders with `kubectl kustomize` to the manifests read here",
+    async () => {
+      const { stdout } = await promisify(execFile)("kubectl", ["kustomize", dir]);
+      const rendered = parseAllDocuments(stdout).map((doc) => doc.toJS() as Manifest);
+      expect(byKindAndName(rendered)).toEqual(byKindAndName(v.manifests));
+    },
+  );
+
   it("has a ConfigMap whose config passes `switchyard check`", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "switchyard-k8s-"));
+    const tmp = await mkdtemp(join(tmpdir(), "switchyard-k8s-"));
     try {
-      const file = join(dir, "switchyard.yaml");
-      await writeFile(file, configMap.data["switchyard.yaml"] ?? "");
-      const exit = await runCli(["check", file], { env: TOKEN_ENV });
+      const file = join(tmp, "switchyard.yaml");
+      await writeFile(file, v.configText);
+      const exit = await runCli(["check", file], { env: { ...env } });
       expect(exit.stderr).toBe("");
       expect(exit.stdout).toContain(": ok");
       expect(exit.code).toBe(0);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await rm(tmp, { recursive: true, force: true });
     }
   });
 
-  it("reads the admin token from the Secret, and is refused without it", () => {
-    const env = container.env?.find((e) => e.name === "SWITCHYARD_ADMIN_TOKEN");
-    expect(env?.valueFrom?.secretKeyRef).toEqual({ name: "switchyard-admin", key: "token" });
-    expect(config.admin.tokens).toContainEqual({ name: "ops", scope: "write", token: TOKEN });
-    const without = loadConfigText(configMap.data["switchyard.yaml"] ?? "", "configmap.yaml", {});
-    expect(without.ok).toBe(false);
-    if (!without.ok) expect(without.problems[0]?.message).toContain("SWITCHYARD_ADMIN_TOKEN");
+  it("sets every variable the config needs, and the config is refused without each", () => {
+    const required = requiredVariables(v.configText);
+    expect(required).toContain("SWITCHYARD_ADMIN_TOKEN");
+    const set = [...(v.container.env ?? []).map((e) => e.name), ...RUNTIME_ENV];
+    for (const name of required) {
+      expect(set, name).toContain(name);
+      const without = loadConfigText(v.configText, "configmap.yaml", { ...env, [name]: undefined });
+      expect(without.ok, name).toBe(false);
+      if (!without.ok) expect(without.problems.map((p) => p.message).join("\n")).toContain(name);
+    }
+  });
+
+  it("reads the admin token from the Secret", () => {
+    const secret = v.container.env?.find((e) => e.name === "SWITCHYARD_ADMIN_TOKEN");
+    expect(secret?.valueFrom?.secretKeyRef).toEqual({ name: "switchyard-admin", key: "token" });
+    expect(v.config.admin.tokens).toContainEqual({ name: "ops", scope: "write", token: TOKEN });
   });
 
   it("probes /readyz and /healthz on the admin port, which listens on the pod's address", () => {
-    expect(isLoopbackHost(config.listen.admin.host)).toBe(false);
-    expect(container.readinessProbe?.httpGet?.path).toBe("/readyz");
-    expect(container.livenessProbe?.httpGet?.path).toBe("/healthz");
-    for (const probe of [container.readinessProbe, container.livenessProbe]) {
-      expect(containerPort(probe?.httpGet?.port ?? "")).toBe(config.listen.admin.port);
+    expect(isLoopbackHost(v.config.listen.admin.host)).toBe(false);
+    expect(v.container.readinessProbe?.httpGet?.path).toBe("/readyz");
+    expect(v.container.livenessProbe?.httpGet?.path).toBe("/healthz");
+    for (const probe of [v.container.readinessProbe, v.container.livenessProbe]) {
+      const port = containerPort(v.container, probe?.httpGet?.port ?? "");
+      expect(port).toBe(v.config.listen.admin.port);
     }
   });
 
   it("gives the drain time to finish: grace > preStop + server.drainTimeout", () => {
-    const preStop = container.lifecycle?.preStop?.exec?.command ?? [];
+    const preStop = v.container.lifecycle?.preStop?.exec?.command ?? [];
     expect(preStop[0]).toBe("sleep");
     const preStopS = Number(preStop[1]);
     expect(preStopS).toBeGreaterThanOrEqual(0);
-    expect(config.server.drainDelay).toBeLessThan(config.server.drainTimeout);
-    const graceS = deployment.spec.template.spec.terminationGracePeriodSeconds ?? 30;
+    expect(v.config.server.drainDelay).toBeLessThan(v.config.server.drainTimeout);
+    const graceS = v.deployment.spec.template.spec.terminationGracePeriodSeconds ?? 30;
     expect(graceS).toBeGreaterThanOrEqual(
-      preStopS + config.server.drainTimeout / 1000 + GRACE_MARGIN_S,
+      preStopS + v.config.server.drainTimeout / 1000 + GRACE_MARGIN_S,
     );
   });
 
   it("mounts the ConfigMap as the directory the image reads its config from", () => {
-    expect(container.command).toBeUndefined();
-    expect(container.args).toBeUndefined();
-    const volume = deployment.spec.template.spec.volumes?.find(
-      (v) => v.configMap?.name === configMap.metadata.name,
+    expect(v.container.command).toBeUndefined();
+    expect(v.container.args).toBeUndefined();
+    const volume = v.deployment.spec.template.spec.volumes?.find(
+      (vol) => vol.configMap?.name === v.configMap.metadata.name,
     );
-    const mount = container.volumeMounts?.find((m) => m.name === volume?.name);
-    expect(mount?.mountPath).toBe(posix.dirname(imageConfigPath));
+    const mount = v.container.volumeMounts?.find((m) => m.name === volume?.name);
+    expect(mount?.mountPath).toBe(posix.dirname(configPath));
     // A subPath mount never sees ConfigMap updates, so hot reload would not either.
     expect(mount?.subPath).toBeUndefined();
-    expect(Object.keys(configMap.data)).toEqual([posix.basename(imageConfigPath)]);
+    expect(Object.keys(v.configMap.data)).toEqual([posix.basename(configPath)]);
   });
 
   it("runs as the image's non-root user on a read-only root filesystem", () => {
-    const pod = deployment.spec.template.spec.securityContext;
+    const pod = v.deployment.spec.template.spec.securityContext;
     expect(pod?.runAsNonRoot).toBe(true);
     expect(pod?.runAsUser).toBe(1000);
-    expect(container.securityContext?.readOnlyRootFilesystem).toBe(true);
-    expect(container.securityContext?.allowPrivilegeEscalation).toBe(false);
+    expect(v.container.securityContext?.readOnlyRootFilesystem).toBe(true);
+    expect(v.container.securityContext?.allowPrivilegeEscalation).toBe(false);
     // Nothing to write: a state file would need a writable volume.
-    expect(config.state).toBeUndefined();
+    expect(v.config.state).toBeUndefined();
   });
 
   it("has a Service that selects the pods and sends traffic to the proxy port", () => {
-    const labels = deployment.spec.template.metadata.labels;
-    expect(labels).toMatchObject(deployment.spec.selector.matchLabels);
-    expect(labels).toMatchObject(service.spec.selector);
-    expect(service.spec.ports).toHaveLength(1);
-    expect(containerPort(service.spec.ports[0]?.targetPort ?? "")).toBe(config.listen.proxy.port);
+    const labels = v.deployment.spec.template.metadata.labels;
+    expect(selects(v.deployment.spec.selector.matchLabels, labels)).toBe(true);
+    expect(selects(v.service.spec.selector, labels)).toBe(true);
+    expect(v.service.spec.ports).toHaveLength(1);
+    const port = containerPort(v.container, v.service.spec.ports[0]?.targetPort ?? "");
+    expect(port).toBe(v.config.listen.proxy.port);
+  });
+
+  it("lets voluntary evictions take one replica at a time", () => {
+    const replicas = v.deployment.spec.replicas ?? 1;
+    expect(replicas).toBeGreaterThanOrEqual(2);
+    expect(
+      selects(v.pdb.spec.selector.matchLabels, v.deployment.spec.template.metadata.labels),
+    ).toBe(true);
+    expect(v.pdb.spec.minAvailable).toBe(replicas - 1);
   });
 });
