@@ -114,12 +114,18 @@ describe("fleet mode: one truth across replicas", () => {
     expect(leaders.sort()).toEqual([0, 1]);
   });
 
-  it("answers a reload for its own replica and says which", async () => {
-    const { replicas } = await startFleet(2);
+  it("answers a reload for its own replica and never shows the Redis password", async () => {
+    const password = "fleet-s3cret-pass";
+    const { replicas } = await startFleet(2, password);
     const [a] = replicas as [FleetReplica];
     const answer = await adminCall(a.adminUrl, "POST", "/api/v1/reload");
     expect(answer.status).toBe(200);
     expect(answer.json).toMatchObject({ replica: "a" });
+    const config = await adminCall(a.adminUrl, "GET", "/api/v1/config");
+    expect(JSON.stringify(config.json)).toContain("redis://");
+    for (const shown of [config.body, JSON.stringify(await a.status()), a.stdout(), a.stderr()]) {
+      expect(shown).not.toContain(password);
+    }
     const refused = await adminCall(a.adminUrl, "PUT", "/api/v1/routes/web/weights", {
       json: { weights: { stable: 50, canary: 60 } },
     });
