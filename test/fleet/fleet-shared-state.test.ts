@@ -22,8 +22,9 @@ const cleanups = cleanupAfterEach();
 
 async function startFleet(
   count: number,
+  password?: string,
 ): Promise<{ redis: RedisServer; replicas: FleetReplica[] }> {
-  const redis = cleanups.track(await startRedisServer());
+  const redis = cleanups.track(await startRedisServer(password === undefined ? {} : { password }));
   const stable = cleanups.track(await startEchoBackend({ name: "stable" }));
   const canary = cleanups.track(await startEchoBackend({ name: "canary" }));
   const raw = {
@@ -84,7 +85,9 @@ describe("fleet mode: one truth across replicas", () => {
       "the drain to reach replica a",
     );
     await waitForLeader(replicas);
-    const fleet = (await a.status()).fleet;
+    const fleet = (
+      await waitForStatus(a, (view) => view.fleet?.members.length === 2, "both members listed")
+    ).fleet;
     expect(fleet).toMatchObject({ name: "shop", replica: "a", connected: true });
     expect(fleet?.leader === "a" || fleet?.leader === "b").toBe(true);
     expect(fleet?.members.map((member) => member.replica)).toEqual(["a", "b"]);
