@@ -157,6 +157,7 @@ function buildFleet(
 ): FleetParts {
   return buildFleetParts(join, {
     runtime: data.runtime,
+    events: observers.events,
     windowStats: observers.windowStats,
     registry: observers.metrics.registry,
     longestWindowMs: statsWindowMs(options.config),

@@ -132,9 +132,13 @@ function fleetComponent(fleet: FleetParts): Component {
     name: "fleet",
     start: () => {
       fleet.node.start();
+      fleet.forwarder.start();
       return Promise.resolve();
     },
-    stop: () => fleet.node.stop(),
+    stop: async () => {
+      await fleet.forwarder.stop();
+      await fleet.node.stop();
+    },
   };
 }
 

@@ -13,7 +13,10 @@ export interface FleetEventInput {
 }
 
 export interface FleetEvent extends LoggedEvent {
-  /** The state version written together with this event. */
+  /**
+   * The state version written together with this event; for an event a replica forwarded
+   * from its own log (health, breakers, reloads), the version in force when it landed.
+   */
   readonly version: number;
 }
 
@@ -40,9 +43,14 @@ export function decodeEvent(text: string): FleetEvent | undefined {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return undefined;
   const record = raw as Record<string, unknown>;
   const { id, at, type, version } = record;
-  if (!isCount(id) || !isCount(version)) return undefined;
+  // Version 0: an event forwarded before the fleet's first state write.
+  if (!isCount(id) || !isVersion(version)) return undefined;
   if (typeof at !== "string" || typeof type !== "string") return undefined;
   return { ...record, id, at, type, version };
+}
+
+function isVersion(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 }
 
 function isCount(value: unknown): value is number {

@@ -16,6 +16,7 @@ import type { WindowStats } from "../rollout/window-stats.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { Clock } from "../time/clock.ts";
 import type { FleetDocument } from "./fleet-document.ts";
+import { EventForwarder } from "./event-forwarder.ts";
 import { FleetNode } from "./fleet-node.ts";
 import type { FleetJoin } from "./fleet-start.ts";
 import { documentToPersisted } from "./fleet-state-file.ts";
@@ -26,10 +27,13 @@ export interface FleetParts {
   readonly node: FleetNode;
   readonly writer: FleetWriter;
   readonly metrics: FleetMetrics;
+  /** This replica's own events, on to the fleet's log. */
+  readonly forwarder: EventForwarder;
 }
 
 export interface FleetPartsDeps {
   readonly runtime: Runtime;
+  readonly events: EventLog;
   readonly windowStats: WindowStats;
   readonly registry: Registry;
   readonly longestWindowMs: number;
@@ -69,7 +73,15 @@ export function buildFleetParts(join: FleetJoin, deps: FleetPartsDeps): FleetPar
     logger,
     clock,
   });
-  return { join, node, writer, metrics };
+  const forwarder = new EventForwarder({
+    events: deps.events,
+    store: join.store,
+    replica: join.replica,
+    isConnected: () => join.link.isConnected,
+    logger,
+    clock,
+  });
+  return { join, node, writer, metrics, forwarder };
 }
 
 export interface FleetFollowers {

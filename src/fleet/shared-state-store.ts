@@ -30,6 +30,7 @@ import {
 import type { FleetDocument, FleetDocumentBody } from "./fleet-document.ts";
 import { decodeEvent, encodeEvent } from "./fleet-event.ts";
 import type { FleetEvent, FleetEventInput } from "./fleet-event.ts";
+import { APPEND_EVENTS_LUA } from "./event-append-script.ts";
 import { runWriteScript } from "./state-write-script.ts";
 import { StateFollower } from "./state-follower.ts";
 import { CommandTimeoutError } from "./with-timeout.ts";
@@ -260,6 +261,33 @@ export class SharedStateStore {
     );
     const fields = { fromVersion: ours.version, foundVersion: read.version };
     return this.write(read.version, bodyOf(ours), { type: "fleet.stateSeeded", fields });
+  }
+
+  /**
+   * Appends events forwarded from this replica's own log, in order, each with its own time.
+   * Resolves the last id given, or "unavailable" (the caller keeps them and tries again).
+   */
+  async appendEvents(
+    events: readonly { readonly event: FleetEventInput; readonly atMs: number }[],
+  ): Promise<{ readonly ok: true; readonly lastId: number } | Unavailable> {
+    if (events.length === 0) return { ok: true, lastId: this.#seenEventId };
+    const { eventSeq, events: list, stateVersion } = this.#keys;
+    try {
+      const lastId = await this.#link.run(`append ${String(events.length)} events`, (c) =>
+        c.eval(APPEND_EVENTS_LUA, {
+          keys: [eventSeq, list, stateVersion],
+          arguments: [
+            String(this.#seenEventId),
+            String(this.#eventCapacity),
+            ...events.map(({ event, atMs }) => encodeEvent(event, atMs)),
+          ],
+        }),
+      );
+      this.#see(0, Number(lastId));
+      return { ok: true, lastId: Number(lastId) };
+    } catch (error) {
+      return unavailable(error);
+    }
   }
 
   /** The kept events with an id above `sinceId`, oldest first (undecodable ones skipped). */

@@ -10,12 +10,15 @@ import { adminCall, errorOf, setWeights } from "../support/admin-calls.ts";
 import { cleanupAfterEach } from "../support/cleanups.ts";
 import { startEchoBackend } from "../support/echo-backend.ts";
 import {
+  FLEET_TEST_DEADLINE_MS,
+  POLL_MS,
   startReplica,
   waitForLeader,
   waitForStatus,
   type FleetReplica,
 } from "../support/fleet-replicas.ts";
 import { get } from "../support/http-client.ts";
+import { waitFor } from "../support/ports.ts";
 import { startRedisServer, type RedisServer } from "../support/redis-server.ts";
 import { runCli } from "../integration/cli/child-process.ts";
 
@@ -190,6 +193,14 @@ describe("fleet mode when Redis fails", () => {
     const local = await adminCall(a.adminUrl, "GET", "/api/v1/events?local=true");
     const types = (local.json as { events: { type: string }[] }).events.map((e) => e.type);
     expect(types).toContain("fleet.localWritesDropped");
+    // What happened on a alone reaches the fleet's log, through any replica, naming a.
+    await waitFor(
+      async () =>
+        (await b.events()).events.some(
+          (event) => event.type === "fleet.localWritesDropped" && event.replica === "a",
+        ),
+      { timeoutMs: FLEET_TEST_DEADLINE_MS, intervalMs: POLL_MS, description: "the event on b" },
+    );
   });
 
   it("restarts a replica while Redis is down from the state it kept, not the file's split", async () => {
