@@ -194,6 +194,30 @@ describe("fleet mode: one judge", () => {
     expect((await b.status()).fleet?.members.some((member) => member.configDiffers)).toBe(true);
   });
 
+  it("gives the lease up at SIGTERM: another replica leads while the old one still drains", async () => {
+    const redis = cleanups.track(await startRedisServer());
+    const { stableUrl, canaryUrls } = await startBackends([{ name: "canary", status: 200 }]);
+    // A lease far longer than the drain: only its release lets another replica lead meanwhile.
+    const raw = {
+      ...rolloutConfig(stableUrl, canaryUrls[0] ?? "", NEVER_DECIDED),
+      server: { drainDelay: "10s" },
+    };
+    const fleet = { leaseTtl: "60s" };
+    const replicas = [
+      await startReplica(cleanups, { redis, fleetName: "shop", replica: "a", raw, fleet }),
+      await startReplica(cleanups, { redis, fleetName: "shop", replica: "b", raw, fleet }),
+    ];
+    const leader = await waitForLeader(replicas);
+    const other = replicas.find((replica) => replica !== leader) as FleetReplica;
+    leader.child.kill("SIGTERM");
+    await waitForStatus(other, (s) => s.fleet?.isLeader === true, "the other replica to lead");
+    // Still in its drain: the admin listener answers, not ready.
+    const readiness = await adminCall(leader.adminUrl, "GET", "/readyz");
+    expect(readiness.status).toBe(503);
+    expect(readiness.json).toMatchObject({ draining: true });
+    await leader.exited;
+  });
+
   it("judges traffic the leader never saw: it advances on requests sent only to another replica", async () => {
     const redis = cleanups.track(await startRedisServer());
     const { stableUrl, canaryUrls } = await startBackends([{ name: "canary", status: 200 }]);
