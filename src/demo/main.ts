@@ -6,89 +6,22 @@
  *
  *   npm run demo                      # table, rollout until promoted, then keep serving
  *   npm run demo -- --bad             # v2 fails 20% of requests: the fast rollback
+ *   npm run demo -- --fleet           # two replicas sharing a Redis: one judge, summed traffic
  *   npm run demo -- --once            # exit after the rollout
  *   npm run demo -- --no-rollout      # the table only
  *   npm run demo -- --requests 2000 --v2-error-rate 0.2 --v2-latency 50ms
  */
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { ListenError, startSwitchyard } from "../app.ts";
-import { formatProblem, loadConfigFile } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
-import { bpToPercent, parseDurationMs } from "../config/units.ts";
-import { createLogger } from "../log/logger.ts";
+import { bpToPercent } from "../config/units.ts";
 import { startDemoBackend, type DemoBackend } from "./backend.ts";
-import { NETWORK_ERROR, runDemoTraffic, TRAFFIC_KINDS } from "./traffic.ts";
+import { waitForLeader } from "./fleet-watch.ts";
+import { EXIT_USAGE, parseOptions, USAGE, type DemoOptions } from "./options.ts";
+import { isRedisServerInstalled, REDIS_NOT_INSTALLED, startDemoRedis } from "./redis-server.ts";
 import { runRolloutStory } from "./rollout-story.ts";
+import { handleDemoSignals, type DemoSignals } from "./signals.ts";
+import { closeSwitchyards, startDemoSwitchyards, type DemoSwitchyard } from "./switchyards.ts";
 import { formatServedTable } from "./table.ts";
-
-// Next to the sources rather than the working directory, so the demo runs from anywhere.
-const DEMO_CONFIG = fileURLToPath(new URL("../../config/demo.yaml", import.meta.url));
-const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
-const EXIT_USAGE = 2;
-const USAGE =
-  "usage: npm run demo -- [--once] [--bad] [--no-rollout] [--requests N] [--v2-error-rate 0..1] " +
-  "[--v2-latency DURATION] [--log-level LEVEL]";
-
-/** `--bad`: v2's error rate, enough for the fast rollback to act on. */
-const BAD_ERROR_RATE = 0.2;
-
-interface DemoOptions {
-  isOnce: boolean;
-  hasRollout: boolean;
-  requestsPerKind: number;
-  v2ErrorRate: number;
-  v2LatencyMs: number;
-  logLevel: string;
-}
-
-/** The options, or a one-sentence reason they are wrong. */
-function parseOptions(args: string[]): DemoOptions | string {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        once: { type: "boolean", default: false },
-        bad: { type: "boolean", default: false },
-        "no-rollout": { type: "boolean", default: false },
-        requests: { type: "string", default: "1000" },
-        "v2-error-rate": { type: "string", default: "0" },
-        "v2-latency": { type: "string", default: "0ms" },
-        "log-level": { type: "string", default: "error" },
-      },
-    }));
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-  const requestsPerKind = Number(values.requests);
-  const v2ErrorRate =
-    values.bad && values["v2-error-rate"] === "0"
-      ? BAD_ERROR_RATE
-      : Number(values["v2-error-rate"]);
-  const v2LatencyMs = parseDurationMs(values["v2-latency"]);
-  const logLevel = values["log-level"];
-  if (!Number.isInteger(requestsPerKind) || requestsPerKind <= 0) {
-    return `--requests takes a positive integer, got "${values.requests}"`;
-  }
-  if (values["v2-error-rate"].trim() === "" || !(v2ErrorRate >= 0 && v2ErrorRate <= 1)) {
-    return `--v2-error-rate takes a number from 0 to 1, got "${values["v2-error-rate"]}"`;
-  }
-  if (v2LatencyMs === undefined) {
-    return `--v2-latency takes a duration like 50ms, got "${values["v2-latency"]}"`;
-  }
-  if (!LOG_LEVELS.includes(logLevel)) {
-    return `--log-level takes one of ${LOG_LEVELS.join(", ")}, got "${logLevel}"`;
-  }
-  return {
-    isOnce: values.once,
-    hasRollout: !values["no-rollout"],
-    requestsPerKind,
-    v2ErrorRate,
-    v2LatencyMs,
-    logLevel,
-  };
-}
+import { NETWORK_ERROR, runDemoTraffic, TRAFFIC_KINDS } from "./traffic.ts";
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
@@ -96,6 +29,24 @@ async function main(): Promise<number> {
     process.stderr.write(`demo: ${options}.\n${USAGE}\n`);
     return EXIT_USAGE;
   }
+  if (options.isFleet && !isRedisServerInstalled()) {
+    process.stderr.write(`demo: ${REDIS_NOT_INSTALLED}\n`);
+    return 1;
+  }
+  const signals = handleDemoSignals();
+  const redis = options.isFleet ? await startDemoRedis() : undefined;
+  try {
+    return await withBackends(options, redis?.url, signals);
+  } finally {
+    await redis?.stop();
+  }
+}
+
+async function withBackends(
+  options: DemoOptions,
+  redisUrl: string | undefined,
+  signals: DemoSignals,
+): Promise<number> {
   const v1 = await startDemoBackend({ name: "v1", version: "v1" });
   const v2 = await startDemoBackend({
     name: "v2",
@@ -104,82 +55,126 @@ async function main(): Promise<number> {
     latencyMs: options.v2LatencyMs,
   });
   try {
-    return await runDemo(options, v1, v2);
+    const started = await startDemoSwitchyards({
+      v1Url: v1.url,
+      v2Url: v2.url,
+      logLevel: options.logLevel,
+      ...(redisUrl === undefined ? {} : { redisUrl }),
+    });
+    if (!started.ok) {
+      process.stderr.write(`demo: ${started.message}\n`);
+      return 1;
+    }
+    try {
+      return await runDemo(options, started.switchyards, { v1, v2, redisUrl, signals });
+    } finally {
+      await closeSwitchyards(started.switchyards);
+    }
   } finally {
     await Promise.all([v1.close(), v2.close()]);
   }
 }
 
-async function runDemo(options: DemoOptions, v1: DemoBackend, v2: DemoBackend): Promise<number> {
-  const env = { ...process.env, DEMO_V1_URL: v1.url, DEMO_V2_URL: v2.url };
-  const loaded = await loadConfigFile(DEMO_CONFIG, env);
-  if (!loaded.ok) {
-    for (const problem of loaded.problems) process.stderr.write(`${formatProblem(problem)}\n`);
-    return 1;
-  }
-  const logger = createLogger({ level: options.logLevel });
-  let proxy;
-  try {
-    proxy = await startSwitchyard({ config: loaded.config, configHash: loaded.hash, logger });
-  } catch (error) {
-    if (!(error instanceof ListenError)) throw error;
-    const hint =
-      error.code === "EADDRINUSE"
-        ? " (in config/demo.yaml, listen.proxy is $DEMO_PROXY_LISTEN, e.g. DEMO_PROXY_LISTEN=127.0.0.1:0 for any free port)"
-        : "";
-    process.stderr.write(`demo: ${error.message}${hint}.\n`);
-    return 1;
-  }
-  try {
-    // As a load balancer would wait for /readyz: the first round of health checks decides.
-    await proxy.healthChecker.firstRoundDone;
-    // The rollout waits for the burst, so the table shows its first step's split.
-    await proxy.control.rolloutAction("web", "pause", "demo");
-    const proxyUrl = clientUrl(loaded.config.listen.proxy.host, proxy.proxyPort);
-    const versions = new Map([
-      [v1.url, "v1"],
-      [v2.url, "v2"],
-    ]);
-    out(`switchyard demo: v1 at ${v1.url}, v2 at ${v2.url}, proxy at ${proxyUrl}`);
-    for (const line of describeRoutes(loaded.config, versions)) out(line);
-    out(`\nsending ${options.requestsPerKind} requests of each kind...\n`);
-    const served = await runDemoTraffic(proxyUrl, options.requestsPerKind);
-    out(formatServedTable(served, TRAFFIC_KINDS));
-
-    let failed = 0;
-    for (const counts of served.values()) failed += counts.get(NETWORK_ERROR) ?? 0;
-    if (failed > 0) {
-      process.stderr.write(
-        `demo: ${failed} requests got no answer from the proxy at ${proxyUrl}; rerun with --log-level info to see why.\n`,
-      );
-      return 1;
-    }
-    if (options.hasRollout) {
-      out("");
-      const end = await runRolloutStory(proxy, proxyUrl, out);
-      if (end === "timedOut") return 1;
-    }
-    if (options.isOnce) return 0;
-
-    out(`\nswitchyard keeps serving on ${proxyUrl}. Try:`);
-    out(`  curl -s ${proxyUrl}/hello`);
-    out(`  curl -s -H 'x-canary: always' ${proxyUrl}/hello`);
-    out(`  npm run -s cli -- status --admin http://127.0.0.1:${proxy.adminPort}`);
-    out("Ctrl-C to stop.");
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
-    return 0;
-  } finally {
-    await proxy.close();
-  }
+/** What the switchyards run with, started by main. */
+interface DemoSurroundings {
+  readonly v1: DemoBackend;
+  readonly v2: DemoBackend;
+  readonly redisUrl: string | undefined;
+  readonly signals: DemoSignals;
 }
 
-/** Where a local client reaches a listener: wildcard addresses mean loopback. */
-function clientUrl(host: string, port: number): string {
-  const target = host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "::" ? "::1" : host;
-  return target.includes(":") ? `http://[${target}]:${port}` : `http://${target}:${port}`;
+async function runDemo(
+  options: DemoOptions,
+  switchyards: readonly DemoSwitchyard[],
+  { v1, v2, redisUrl, signals }: DemoSurroundings,
+): Promise<number> {
+  const [first] = switchyards;
+  if (first === undefined) return 1;
+  // As a load balancer would wait for /readyz: the first round of health checks decides.
+  await Promise.all(switchyards.map((s) => s.proxy.healthChecker.firstRoundDone));
+  // The rollout waits for the burst, so the table shows its first step's split.
+  await first.proxy.control.rolloutAction("web", "pause", "demo");
+  const versions = new Map([
+    [v1.url, "v1"],
+    [v2.url, "v2"],
+  ]);
+  out(`switchyard demo: v1 at ${v1.url}, v2 at ${v2.url}, ${proxiesText(switchyards)}`);
+  if (redisUrl !== undefined && !(await introduceFleet(switchyards, redisUrl))) return 1;
+  for (const line of describeRoutes(first.config, versions)) out(line);
+  if (!(await showServedTable(options, switchyards))) return 1;
+  if (options.hasRollout) {
+    out("");
+    const end = await runRolloutStory(switchyards, out);
+    if (end === "timedOut") return 1;
+  }
+  if (options.isOnce) return 0;
+  await keepServing(switchyards, signals);
+  return 0;
+}
+
+/** "proxy at URL", or with --fleet "r1 at URL and r2 at URL". */
+function proxiesText(switchyards: readonly DemoSwitchyard[]): string {
+  const [first] = switchyards;
+  if (switchyards.length === 1 && first?.replica === undefined) {
+    return `proxy at ${first?.proxyUrl ?? ""}`;
+  }
+  const each = switchyards.map((s) => `${s.replica ?? "?"} at ${s.proxyUrl}`);
+  return `replicas ${each.join(" and ")}`;
+}
+
+/** Which replica leads: false when none did in time. */
+async function introduceFleet(
+  switchyards: readonly DemoSwitchyard[],
+  redisUrl: string,
+): Promise<boolean> {
+  const leader = await waitForLeader(switchyards);
+  if (leader === undefined) {
+    process.stderr.write(`demo: no replica took the fleet's lease in Redis at ${redisUrl}.\n`);
+    return false;
+  }
+  const fleetName = switchyards[0]?.config.fleet?.name ?? "";
+  const followers = switchyards.map((s) => s.replica).filter((replica) => replica !== leader);
+  out(
+    `fleet "${fleetName}" in Redis at ${redisUrl}: ${leader} leads, ${followers.join(", ")} follows; ` +
+      `only the leader judges the rollout, on the sum of both replicas' traffic`,
+  );
+  return true;
+}
+
+/** The burst of each kind of traffic, spread over the proxies, and who served it. */
+async function showServedTable(
+  options: DemoOptions,
+  switchyards: readonly DemoSwitchyard[],
+): Promise<boolean> {
+  out(`\nsending ${options.requestsPerKind} requests of each kind...\n`);
+  const proxyUrls = switchyards.map((s) => s.proxyUrl);
+  const served = await runDemoTraffic(proxyUrls, options.requestsPerKind);
+  out(formatServedTable(served, TRAFFIC_KINDS));
+  let failed = 0;
+  for (const counts of served.values()) failed += counts.get(NETWORK_ERROR) ?? 0;
+  if (failed > 0) {
+    process.stderr.write(
+      `demo: ${failed} requests got no answer from the proxy at ${proxyUrls.join(" or ")}; rerun with --log-level info to see why.\n`,
+    );
+    return false;
+  }
+  return true;
+}
+
+async function keepServing(
+  switchyards: readonly DemoSwitchyard[],
+  signals: DemoSignals,
+): Promise<void> {
+  for (const switchyard of switchyards) {
+    const { proxyUrl, adminUrl } = switchyard;
+    const who = switchyard.replica === undefined ? "switchyard" : `replica ${switchyard.replica}`;
+    out(`\n${who} keeps serving on ${proxyUrl}. Try:`);
+    out(`  curl -s ${proxyUrl}/hello`);
+    out(`  curl -s -H 'x-canary: always' ${proxyUrl}/hello`);
+    out(`  npm run -s cli -- status --admin ${adminUrl}`);
+  }
+  out("Ctrl-C to stop.");
+  await signals.next();
 }
 
 /** One line per route: its split as configured, with the demo version behind each upstream. */

@@ -20,8 +20,9 @@ export type ServedCounts = Map<string, Map<string, number>>;
 /** Counted when no HTTP answer came back at all (refused, reset, timed out). */
 export const NETWORK_ERROR = "network error";
 
+/** Sends `requestsPerKind` of each kind, spread evenly over `proxyUrls` (the fleet's replicas). */
 export async function runDemoTraffic(
-  proxyUrl: string,
+  proxyUrls: readonly string[],
   requestsPerKind: number,
   concurrency = 16,
 ): Promise<ServedCounts> {
@@ -32,14 +33,15 @@ export async function runDemoTraffic(
       const counts = new Map<string, number>();
       served.set(kind.label, counts);
       let next = 0;
-      const worker = async (): Promise<void> => {
+      const worker = async (index: number): Promise<void> => {
+        const url = `${proxyUrls[index % proxyUrls.length] ?? ""}/demo${kind.query}`;
         while (next < requestsPerKind) {
           next++;
-          const version = await servedBy(dispatcher, `${proxyUrl}/demo${kind.query}`, kind.headers);
+          const version = await servedBy(dispatcher, url, kind.headers);
           counts.set(version, (counts.get(version) ?? 0) + 1);
         }
       };
-      await Promise.all(Array.from({ length: concurrency }, worker));
+      await Promise.all(Array.from({ length: concurrency }, (_, index) => worker(index)));
     }
   } finally {
     await dispatcher.close();

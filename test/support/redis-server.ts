@@ -69,7 +69,7 @@ process.once("exit", () => {
 
 /** Starts a server on a free port and waits until it answers PING. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
-  assertInstalled();
+  assertRedisServerInstalled();
   const dir = await mkdtemp(join(tmpdir(), "switchyard-redis-"));
   let lastError: unknown;
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
@@ -86,7 +86,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   throw lastError instanceof Error ? lastError : new Error(String(lastError));
 }
 
-function assertInstalled(): void {
+/** Throws REDIS_NOT_INSTALLED where `redis-server` is not installed: a test fails, never skips. */
+export function assertRedisServerInstalled(): void {
   const probe = spawnSync("redis-server", ["--version"], { stdio: "ignore" });
   if (probe.error !== undefined) throw new Error(REDIS_NOT_INSTALLED);
 }

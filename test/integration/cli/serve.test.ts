@@ -271,12 +271,15 @@ describe("serve's config file: --config, then $SWITCHYARD_CONFIG, then config/sw
 });
 
 describe("switchyard check", () => {
-  it.each(["config/switchyard.yaml", "config/demo.yaml"])("exits 0 for %s", async (file) => {
-    const exit = await runCli(["check", file]);
-    expect(exit.stderr).toBe("");
-    expect(exit.code).toBe(0);
-    expect(exit.stdout).toMatch(new RegExp(`^${escapeRegExp(file)}: ok \\(`));
-  });
+  it.each(["config/switchyard.yaml", "config/demo.yaml", "config/demo-fleet.yaml"])(
+    "exits 0 for %s",
+    async (file) => {
+      const exit = await runCli(["check", file]);
+      expect(exit.stderr).toBe("");
+      expect(exit.code).toBe(0);
+      expect(exit.stdout).toMatch(new RegExp(`^${escapeRegExp(file)}: ok \\(`));
+    },
+  );
 
   it("exits 1 and prints every problem with its position", async () => {
     const file = join(tmp, "broken.yaml");

@@ -244,6 +244,26 @@ describe("npm run demo", () => {
     }
   });
 
+  it("--fleet without redis-server says how to install it, and exits 1", async () => {
+    // No directory on PATH: redis-server cannot be found (the demo needs nothing else from it).
+    const emptyDir = await mkdtemp(join(tmpdir(), "switchyard-no-redis-"));
+    try {
+      const exit = await runNode(DEMO_MAIN, ["--fleet", "--once"], {
+        env: { ...FREE_PORTS, PATH: emptyDir },
+        timeoutMs: 5000,
+      });
+      expect(exit.code).toBe(1);
+      expect(exit.stdout).toBe("");
+      const lines = linesOf(exit.stderr);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^demo: .*redis-server is not installed: run apt-get install -y redis-server$/,
+      );
+    } finally {
+      await rm(emptyDir, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     { args: ["--bogus"], why: "an unknown flag" },
     { args: ["extra"], why: "a positional argument" },
