@@ -16,7 +16,7 @@ import {
 } from "../support/fleet-replicas.ts";
 import { get } from "../support/http-client.ts";
 import { parsePrometheusText, sampleValue } from "../support/prometheus-text.ts";
-import { startRedisServer, type RedisServer } from "../support/redis-server.ts";
+import { startRedisServer, TEST_TLS, type RedisServer } from "../support/redis-server.ts";
 
 const cleanups = cleanupAfterEach();
 
@@ -121,6 +121,19 @@ describe("fleet mode: one truth across replicas", () => {
       ),
     );
     expect(leaders.sort()).toEqual([0, 1]);
+  });
+
+  it("joins a Redis that speaks only TLS, trusting the private CA named in fleet.tls.ca", async () => {
+    const redis = cleanups.track(await startRedisServer({ tls: TEST_TLS }));
+    const backend = cleanups.track(await startEchoBackend({ name: "stable" }));
+    const raw = {
+      upstreams: { stable: { endpoints: [backend.url] } },
+      routes: [{ name: "web", split: { stable: 100 } }],
+    };
+    const fleet = { tls: { ca: TEST_TLS.caFile } };
+    const a = await startReplica(cleanups, { redis, fleetName: "tls", replica: "a", raw, fleet });
+    const status = await waitForStatus(a, (view) => view.fleet?.isLeader === true, "a leads");
+    expect(status.fleet).toMatchObject({ connected: true, replica: "a" });
   });
 
   it("answers a reload for its own replica and never shows the Redis password", async () => {
