@@ -1,5 +1,6 @@
 /** `switchyard status`: routes, splits, upstream health, breakers and rollouts (SPEC section 1). */
 import type { FleetStatus } from "../fleet/fleet-node.ts";
+import type { WorkerStatus } from "../workers/worker-status.ts";
 import type {
   ConfigStatus,
   EndpointStatus,
@@ -119,6 +120,25 @@ export function formatFleet(fleet: FleetStatus | null | undefined): string[] {
   ];
 }
 
+/** `1 (pid 1234, started 2025-01-01T00:00:00.000Z)`, or `3 (pids 11, 12, 13, 1 restart)`. */
+export function formatWorkers(workers: readonly WorkerStatus[]): string {
+  const restarts = workers.reduce((sum, worker) => sum + worker.restarts, 0);
+  const restartText =
+    restarts === 0 ? "" : `, ${restarts} ${restarts === 1 ? "restart" : "restarts"}`;
+  const [only] = workers;
+  const detail =
+    workers.length === 1 && only !== undefined
+      ? `pid ${only.pid}, started ${only.startedAt}`
+      : `pids ${workers.map((worker) => worker.pid).join(", ")}`;
+  return `${workers.length} (${detail}${restartText})`;
+}
+
+/** The `workers` line; none from a server older than the workers list. */
+function workersPair(view: StatusView): (readonly [string, string])[] {
+  const workers = (view as Partial<StatusView>).workers ?? [];
+  return workers.length === 0 ? [] : [["workers", formatWorkers(workers)]];
+}
+
 function routeRows(routes: readonly RouteStatus[]): string[][] {
   return routes.map((route) => [
     route.name,
@@ -175,6 +195,7 @@ export function formatStatus(view: StatusView): string[] {
         ? []
         : [["restart required", restartRequired.join(", ")] as const]),
       ["state", readiness],
+      ...workersPair(view),
     ]),
     ...formatFleet(view.fleet),
   ];

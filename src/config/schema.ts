@@ -8,6 +8,7 @@ import { duration } from "./duration-schema.ts";
 import { fleet } from "./fleet-schema.ts";
 import { findReferenceIssues, readBasisPointWeight } from "./references.ts";
 import { percentToBp } from "./units.ts";
+import { workers } from "./workers-schema.ts";
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const NAME_MESSAGE =
@@ -339,6 +340,7 @@ const configObject = z.strictObject({
   forwarded: z.strictObject({ trust: z.boolean().default(false) }).prefault({}),
   server: server.prefault({}),
   fleet: fleet.optional(),
+  workers,
 });
 
 /**

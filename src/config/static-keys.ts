@@ -13,8 +13,9 @@ export const STARTUP_ONLY_KEYS: readonly string[] = [
   "listen",
   // The state store is opened once; its saves keep going to the file it opened.
   "state.file",
-  // The process model and the shared store are set up once (compared only when present).
+  // The processes are started once; `auto` is compared as written, not as what it resolved to.
   "workers",
+  // The shared store is joined once (a block compared only when present).
   "fleet",
   // node reads it only in http.createServer (src/proxy/proxy-server.ts).
   "server.maxHeaderSize",

@@ -6,6 +6,7 @@ import { ERROR_CODES, type ErrorCodeOf } from "../errors/error-codes.ts";
 import type { LoggedEvent } from "../events/event-log.ts";
 import type { FleetStatus } from "../fleet/fleet-node.ts";
 import type { RolloutPhase } from "../rollout/rollout-types.ts";
+import type { WorkerStatus } from "../workers/worker-status.ts";
 
 export type { SplitSource } from "../runtime/split-write.ts";
 import type { SplitSource } from "../runtime/split-write.ts";
@@ -89,6 +90,8 @@ export interface StatusView {
   draining: boolean;
   /** Fleet mode (SPEC 10): the fleet as this replica sees it; null without a `fleet` block. */
   fleet: FleetStatus | null;
+  /** The processes serving listen.proxy (SPEC 11): with `workers: 1`, this process alone. */
+  workers: WorkerStatus[];
 }
 
 export type ControlErrorCode = ErrorCodeOf<"control">;

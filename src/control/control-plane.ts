@@ -47,6 +47,7 @@ import type { SplitWriter, SplitWriteResult } from "../runtime/split-write.ts";
 import type { EndpointStateWriter } from "../runtime/endpoint-state-write.ts";
 import type { FleetStatus, LocalWrite } from "../fleet/fleet-node.ts";
 import type { Endpoint } from "../upstream/endpoint.ts";
+import { singleProcessWorker } from "../workers/worker-status.ts";
 
 /** What rollouts (a later layer) tell the control plane about a route. */
 export interface RolloutView {
@@ -408,6 +409,7 @@ export class ControlPlane implements ControlApi {
       ready: this.isReady(),
       draining: this.isDraining(),
       fleet: this.options.fleet?.status() ?? null,
+      workers: [singleProcessWorker()],
     };
   }
 

@@ -134,6 +134,7 @@ export class FakeControl implements ControlApi {
       ready: this.isReadyNow,
       draining: this.isDrainingNow,
       fleet: null,
+      workers: [{ id: 1, pid: 4242, startedAt: "2025-01-02T03:00:00.000Z", restarts: 0 }],
     };
   }
 

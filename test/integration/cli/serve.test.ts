@@ -10,6 +10,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startEchoBackend, type EchoBackend, type EchoBody } from "../../support/echo-backend.ts";
 import { closeDefaultAgent, get } from "../../support/http-client.ts";
 import { closeServer, listenOnFreePort } from "../../support/ports.ts";
+import type { StatusView } from "../../../src/control/control-api.ts";
+import { resolveWorkerCount } from "../../../src/workers/worker-count.ts";
 import {
   CLI_MAIN,
   killAllChildren,
@@ -58,17 +60,22 @@ function hasMsg(msg: string): (line: string) => boolean {
   return (line) => line.includes(`"msg":"${msg}"`);
 }
 
-/** Starts `serve`, waits until it says it started, and returns it with its proxy URL. */
+/** Starts `serve`, waits until it says it started, and returns it with its proxy and admin URLs. */
 async function startServe(
   args: readonly string[],
   options: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<{ serve: RunningChild; proxyUrl: string; started: LogLine }> {
+): Promise<{ serve: RunningChild; proxyUrl: string; adminUrl: string; started: LogLine }> {
   const serve = spawnNode(CLI_MAIN, ["serve", ...args], options);
   const listening = parseLog(await serve.waitForLine(hasMsg("proxy listening")));
   const started = parseLog(await serve.waitForLine(hasMsg("switchyard started")));
   const address = String(listening.address);
   expect(address).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
-  return { serve, proxyUrl: `http://${address}`, started };
+  return {
+    serve,
+    proxyUrl: `http://${address}`,
+    adminUrl: `http://${String(listening.admin)}`,
+    started,
+  };
 }
 
 let tmp: string;
@@ -194,6 +201,62 @@ describe("switchyard serve", () => {
     );
     expect(lines[1]).toMatch(new RegExp(`^${escapeRegExp(file)}:9:5: routes\\[0\\]\\.split: .*95`));
     expect(lines[2]).toContain(`switchyard check ${file}`);
+  });
+});
+
+describe("serve and workers", () => {
+  const ISO_8601 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+  async function configWithWorkers(name: string, workers: string): Promise<string> {
+    const file = join(tmp, name);
+    await writeFile(file, `${configYaml(backend.url)}workers: ${workers}\n`);
+    return file;
+  }
+
+  function refusalFor(asked: string, file: string): string {
+    return `switchyard: workers: ${asked} is not available in this build yet; this build runs one process (set workers: 1 in ${file} or remove the key).`;
+  }
+
+  it("serves workers: 1 as one process, listed as worker 1 in status and by switchyard status", async () => {
+    const file = await configWithWorkers("one-worker.yaml", "1");
+    const { serve, proxyUrl, adminUrl } = await startServe(["--config", file]);
+    expect((await get(`${proxyUrl}/one`)).status).toBe(200);
+
+    const status = JSON.parse((await get(`${adminUrl}/api/v1/status`)).body) as StatusView;
+    expect(status.workers).toEqual([
+      { id: 1, pid: serve.pid, startedAt: expect.stringMatching(ISO_8601) as unknown, restarts: 0 },
+    ]);
+    const printed = await runCli(["status", "--admin", adminUrl]);
+    expect(printed.code).toBe(0);
+    expect(linesOf(printed.stdout)).toContain(
+      `workers     1 (pid ${serve.pid}, started ${status.workers[0]?.startedAt ?? ""})`,
+    );
+
+    serve.signal("SIGTERM");
+    expect((await serve.exited).code).toBe(0);
+  });
+
+  it("exits 1 with one sentence for workers: 2, which this build does not run yet", async () => {
+    const file = await configWithWorkers("two-workers.yaml", "2");
+    const exit = await runCli(["serve", "--config", file]);
+    expect(exit.code).toBe(1);
+    expect(exit.stdout).toBe("");
+    expect(linesOf(exit.stderr)).toEqual([refusalFor("2", file)]);
+  });
+
+  it("runs workers: auto only where it means one process, and says how many it means", async () => {
+    // The child shares this process's cgroup and cores, so both count auto alike.
+    const count = await resolveWorkerCount("auto");
+    const file = await configWithWorkers("auto-workers.yaml", "auto");
+    if (count > 1) {
+      const exit = await runCli(["serve", "--config", file]);
+      expect(exit.code).toBe(1);
+      expect(linesOf(exit.stderr)).toEqual([refusalFor(`auto (${count} CPUs here)`, file)]);
+      return;
+    }
+    const { serve } = await startServe(["--config", file]);
+    serve.signal("SIGTERM");
+    expect((await serve.exited).code).toBe(0);
   });
 });
 

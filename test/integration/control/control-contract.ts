@@ -86,6 +86,20 @@ export function runControlContract(name: string, factory: ControlFactory): void 
         expect(config.hash).toMatch(/^[0-9a-f]+$/);
       }));
 
+    it("lists one worker, slot 1, never restarted (workers: 1)", () =>
+      withControl("progressing", (control) => {
+        const { workers } = control.status();
+        expect(workers).toEqual([
+          {
+            id: 1,
+            pid: expect.any(Number) as unknown,
+            startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown,
+            restarts: 0,
+          },
+        ]);
+        expect(workers[0]?.pid).toBeGreaterThan(0);
+      }));
+
     it("sets a split, answers before and after, and records the change as an event", () =>
       withControl("progressing", async (control) => {
         const since = lastEventId(control);

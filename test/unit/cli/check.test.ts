@@ -1,6 +1,30 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCheck } from "../../../src/cli/check.ts";
-import { configFixture } from "../../support/config-fixtures.ts";
+import { cleanupAfterEach } from "../../support/cleanups.ts";
+import { configFixture, yamlLines } from "../../support/config-fixtures.ts";
+
+const { defer } = cleanupAfterEach();
+
+/** A config file in a temporary directory, with `workers` on line 5. */
+async function fileWithWorkers(workers: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "switchyard-check-"));
+  defer(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, "switchyard.yaml");
+  await writeFile(
+    file,
+    yamlLines(
+      "upstreams:",
+      "  stable: { endpoints: [http://127.0.0.1:9001] }",
+      "routes:",
+      "  - { name: web, split: { stable: 100 } }",
+      `workers: ${workers}`,
+    ),
+  );
+  return file;
+}
 
 async function check(file: string, env: NodeJS.ProcessEnv = {}) {
   const stdout: string[] = [];
@@ -66,6 +90,42 @@ describe("runCheck", () => {
       stdout: [`${file}: ok (1 route, 1 upstream, 1 endpoint, 0 rollouts)`],
       stderr: [
         `${file}:9:3: state.file: warning: in fleet mode this file is only a local copy of the last fleet state, read when this replica starts while Redis is unreachable; admin overrides and rollout progress live in Redis`,
+      ],
+    });
+  });
+
+  it("accepts workers: 1 without a word", async () => {
+    const file = await fileWithWorkers("1");
+    expect(await check(file)).toEqual({
+      code: 0,
+      stdout: [`${file}: ok (1 route, 1 upstream, 1 endpoint, 0 rollouts)`],
+      stderr: [],
+    });
+  });
+
+  it("accepts more workers, and warns (exit 0) that this build does not run them", async () => {
+    const several = await fileWithWorkers("4");
+    expect(await check(several)).toEqual({
+      code: 0,
+      stdout: [`${several}: ok (1 route, 1 upstream, 1 endpoint, 0 rollouts)`],
+      stderr: [
+        `${several}:5:1: workers: warning: more than 1 worker is not run by this build yet: serve refuses workers: 4 (set workers: 1 or remove the key)`,
+      ],
+    });
+    const auto = await fileWithWorkers("auto");
+    expect((await check(auto)).stderr).toEqual([
+      `${auto}:5:1: workers: warning: more than 1 worker is not run by this build yet: serve refuses "auto" where the cgroup allows more than one CPU (set workers: 1 or remove the key)`,
+    ]);
+  });
+
+  it("exits 1 for a workers value out of range, at its line and column", async () => {
+    const file = await fileWithWorkers("0");
+    expect(await check(file)).toEqual({
+      code: 1,
+      stdout: [],
+      stderr: [
+        `${file}:5:10: workers: must be a whole number from 1 to 64, or "auto" (one per CPU the cgroup allows); got 0`,
+        `${file}: invalid (1 problem)`,
       ],
     });
   });

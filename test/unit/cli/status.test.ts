@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { StatusView } from "../../../src/control/control-api.ts";
-import { formatRollout, formatSplit, formatStatus, formatTable } from "../../../src/cli/status.ts";
+import {
+  formatRollout,
+  formatSplit,
+  formatStatus,
+  formatTable,
+  formatWorkers,
+} from "../../../src/cli/status.ts";
 
 const VIEW: StatusView = {
   routes: [
@@ -27,6 +33,7 @@ const VIEW: StatusView = {
   ready: false,
   draining: true,
   fleet: null,
+  workers: [{ id: 1, pid: 1234, startedAt: "2024-12-31T23:00:00.000Z", restarts: 0 }],
 };
 
 describe("formatStatus", () => {
@@ -45,6 +52,7 @@ describe("formatStatus", () => {
       "loaded at   2025-01-01T00:00:00.000Z",
       "last error  bad split (line 3, column 7)",
       "state       not ready, draining",
+      "workers     1 (pid 1234, started 2024-12-31T23:00:00.000Z)",
     ]);
   });
 
@@ -57,13 +65,14 @@ describe("formatStatus", () => {
         restartRequired: ["listen.proxy.port", "server.maxHeaderSize"],
       },
     };
-    expect(formatStatus(view).slice(-6)).toEqual([
+    expect(formatStatus(view).slice(-7)).toEqual([
       "config            /etc/switchyard.yaml",
       "hash              0123456789ab",
       "loaded at         2025-01-01T00:00:00.000Z",
       "last error        none",
       "restart required  listen.proxy.port, server.maxHeaderSize",
       "state             not ready, draining",
+      "workers           1 (pid 1234, started 2024-12-31T23:00:00.000Z)",
     ]);
   });
 
@@ -117,6 +126,37 @@ describe("formatStatus", () => {
     const { restartRequired: _none, ...olderConfig } = VIEW.config;
     const older = { ...VIEW, config: olderConfig } as StatusView;
     expect(formatStatus(older)).toEqual(formatStatus(VIEW));
+  });
+
+  it("reads an answer without workers (an older server) as no workers line", () => {
+    const { workers: _none, ...older } = VIEW;
+    const lines = formatStatus(older as StatusView);
+    expect(lines.at(-1)).toBe("state       not ready, draining");
+    expect(lines.some((line) => line.startsWith("workers"))).toBe(false);
+  });
+});
+
+describe("formatWorkers", () => {
+  const worker = (id: number, pid: number, restarts: number) => ({
+    id,
+    pid,
+    startedAt: "2025-01-01T00:00:00.000Z",
+    restarts,
+  });
+
+  it("names the one process's pid and start, and restarts when there were some", () => {
+    expect(formatWorkers([worker(1, 1234, 0)])).toBe(
+      "1 (pid 1234, started 2025-01-01T00:00:00.000Z)",
+    );
+    expect(formatWorkers([worker(1, 1234, 2)])).toBe(
+      "1 (pid 1234, started 2025-01-01T00:00:00.000Z, 2 restarts)",
+    );
+  });
+
+  it("lists several workers' pids and their restarts summed", () => {
+    expect(formatWorkers([worker(1, 11, 0), worker(2, 12, 1), worker(3, 13, 0)])).toBe(
+      "3 (pids 11, 12, 13, 1 restart)",
+    );
   });
 });
 
