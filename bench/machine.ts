@@ -10,6 +10,7 @@ import { haproxyVersion } from "./baselines/haproxy.ts";
 import { nginxVersion } from "./baselines/nginx.ts";
 import { cpuUsageBetween, takeCpuSnapshot } from "./cpu-usage.ts";
 import { sleep } from "./loopback.ts";
+import { redisServerVersion } from "./redis-server.ts";
 
 const IDLE_CHECK_MS = 2000;
 
@@ -22,6 +23,8 @@ export interface MachineDescription {
   autocannon: string;
   nginx: string | null;
   haproxy: string | null;
+  /** redis-server, for the switchyard-fleet target. */
+  redis: string | null;
   /** Where each process ran (see bench/README.md, "Process layout"). */
   cpuLayout: string;
   startedAt: string;
@@ -45,6 +48,7 @@ export async function describeMachine(cpuLayout: string): Promise<MachineDescrip
     autocannon: packageVersion("autocannon"),
     nginx: nginxVersion() ?? null,
     haproxy: haproxyVersion() ?? null,
+    redis: redisServerVersion() ?? null,
     cpuLayout,
     startedAt: new Date().toISOString(),
     loadAverageAtStart: roundedLoad(),

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 export const TARGET_NAMES = [
   "direct",
   "switchyard",
+  "switchyard-fleet",
   "undici-forwarder",
   "http-proxy-3",
   "nginx",

@@ -1,4 +1,5 @@
 /** Markdown for the results: what `npm run bench` prints and writes to bench/results/. */
+import { describeFleetCheck } from "./fleet-check.ts";
 import type { MachineDescription } from "./machine.ts";
 import { isSkipped, type RunSettings, type SoakResults, type SuiteResults } from "./results.ts";
 
@@ -50,6 +51,8 @@ export function suiteMarkdown(results: SuiteResults): string {
   for (const skipped of results.saturation.skipped) {
     lines.push("", `Skipped ${skipped.name}: ${skipped.reason}.`);
   }
+  const fleetCheck = results.saturation.fleetCheck;
+  if (fleetCheck !== null) lines.push("", `${describeFleetCheck(fleetCheck)}.`);
   lines.push("", ...fixedRateLines(results), "", ...memoryLines(results), "");
   return lines.join("\n");
 }
@@ -198,6 +201,7 @@ function machineLines(machine: MachineDescription, settings: RunSettings): strin
   const baselines = [
     machine.nginx === null ? "nginx not installed" : `nginx ${machine.nginx}`,
     machine.haproxy === null ? "HAProxy not installed" : `HAProxy ${machine.haproxy}`,
+    machine.redis === null ? "redis-server not installed" : `redis-server ${machine.redis}`,
   ].join(", ");
   const args = settings.args.length === 0 ? "" : ` -- ${settings.args.join(" ")}`;
   return [

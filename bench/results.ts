@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FixedRateResult } from "./fixed-rate.ts";
+import type { FleetCheck } from "./fleet-check.ts";
 import type { MachineDescription } from "./machine.ts";
 import type { MemoryResult } from "./memory.ts";
 import type { TargetSummary } from "./saturation.ts";
@@ -33,7 +34,12 @@ export interface SuiteResults {
   kind: "suite";
   machine: MachineDescription;
   settings: RunSettings;
-  saturation: { targets: TargetSummary[]; skipped: SkippedTarget[] };
+  saturation: {
+    targets: TargetSummary[];
+    skipped: SkippedTarget[];
+    /** What switchyard-fleet did besides serving; null when it did not run. */
+    fleetCheck: FleetCheck | null;
+  };
   fixedRate: FixedRateResult | Skipped;
   memory: { connections: number; loadSeconds: number; targets: MemoryResult[] } | Skipped;
 }

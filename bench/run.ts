@@ -12,6 +12,7 @@ import { buildForBench, type BenchBuild } from "./build.ts";
 import { ChildProcesses } from "./child-processes.ts";
 import { detectCpuLayout } from "./cpu-layout.ts";
 import { runFixedRate, type FixedRateResult } from "./fixed-rate.ts";
+import { describeFleetCheck, type FleetCheck } from "./fleet-check.ts";
 import { describeMachine, roundedLoad } from "./machine.ts";
 import { measureMemory, type MemoryResult } from "./memory.ts";
 import { parseBenchOptions, type BenchOptions } from "./options.ts";
@@ -115,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     const saturation = await runSaturation(running, options, layout, log);
+    const fleetCheck = await checkFleetTarget(running);
     const switchyard = running.find((target) => target.name === "switchyard");
     const switchyardRps = saturation.find((t) => t.name === "switchyard")?.requestsPerSecond;
 
@@ -163,7 +165,7 @@ async function main(argv: string[]): Promise<number> {
       kind: "suite",
       machine,
       settings,
-      saturation: { targets: saturation, skipped },
+      saturation: { targets: saturation, skipped, fleetCheck },
       fixedRate,
       memory,
     };
@@ -173,6 +175,20 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await cleanUp(ctx);
+  }
+}
+
+/** The fleet target's state after its rounds (fleet-check.ts), logged; null when it did not run. */
+async function checkFleetTarget(running: readonly RunningServer[]): Promise<FleetCheck | null> {
+  const check = running.find((target) => target.checkFleet !== undefined)?.checkFleet;
+  if (check === undefined) return null;
+  try {
+    const result = await check();
+    log(describeFleetCheck(result));
+    return result;
+  } catch (error) {
+    log(`switchyard-fleet: reading its fleet state failed: ${String(error)}`);
+    return null;
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * switchyard's bench config: what a migration in progress looks like. Two upstreams split
  * 90/10 (both on the bench backend), a header rule checked on every request, active health
- * checks every 5 s; breakers, outlier detection and metrics are always on.
+ * checks every 5 s; breakers, outlier detection and metrics are always on. The fleet target
+ * runs the same config with a `fleet` block added.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,29 +15,60 @@ export interface SwitchyardPorts {
 
 /** Writes the config into `dir` and returns its path. */
 export function writeSwitchyardConfig(dir: string, ports: SwitchyardPorts): string {
+  const file = join(dir, "switchyard.yaml");
+  writeFileSync(file, [...benchConfigLines(ports), ""].join("\n"));
+  return file;
+}
+
+/** The bench fleet's name: its Redis keys start with `switchyard:bench:`. */
+export const BENCH_FLEET_NAME = "bench";
+export const BENCH_FLEET_REPLICA = "bench-1";
+
+/**
+ * The same config plus a `fleet` block on `redisUrl` (SPEC 10): one replica, which is then
+ * the leader too, so it heartbeats, pushes its window statistics every second, follows the
+ * shared state and reads the fleet's statistics back, all next to the same request path.
+ */
+export function fleetConfigWriter(
+  redisUrl: string,
+): (dir: string, ports: SwitchyardPorts) => string {
+  return (dir, ports) => {
+    const file = join(dir, "switchyard-fleet.yaml");
+    writeFileSync(
+      file,
+      [
+        ...benchConfigLines(ports),
+        "fleet:",
+        `  redis: ${redisUrl}`,
+        `  name: ${BENCH_FLEET_NAME}`,
+        `  replica: ${BENCH_FLEET_REPLICA}`,
+        "  leaseTtl: 10s",
+        "  syncTimeout: 10s",
+        "",
+      ].join("\n"),
+    );
+    return file;
+  };
+}
+
+function benchConfigLines(ports: SwitchyardPorts): string[] {
   const backend = `http://127.0.0.1:${ports.backendPort}`;
   const upstream = (name: string): string[] => [
     `  ${name}:`,
     `    endpoints: [${backend}]`,
     "    healthCheck: { path: /health, interval: 5s }",
   ];
-  const file = join(dir, "switchyard.yaml");
-  writeFileSync(
-    file,
-    [
-      `listen: { proxy: 127.0.0.1:${ports.proxyPort}, admin: 127.0.0.1:${ports.adminPort} }`,
-      "upstreams:",
-      ...upstream("stable"),
-      ...upstream("canary"),
-      "routes:",
-      "  - name: web",
-      "    split: { stable: 90, canary: 10 }",
-      "    rules:",
-      "      - { match: { headers: { x-canary: always } }, to: canary }",
-      "",
-    ].join("\n"),
-  );
-  return file;
+  return [
+    `listen: { proxy: 127.0.0.1:${ports.proxyPort}, admin: 127.0.0.1:${ports.adminPort} }`,
+    "upstreams:",
+    ...upstream("stable"),
+    ...upstream("canary"),
+    "routes:",
+    "  - name: web",
+    "    split: { stable: 90, canary: 10 }",
+    "    rules:",
+    "      - { match: { headers: { x-canary: always } }, to: canary }",
+  ];
 }
 
 /**

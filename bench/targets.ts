@@ -1,7 +1,8 @@
 /**
  * Starting what the bench measures: the backend, and each target in front of it (the backend
- * itself as "direct", switchyard, the baseline proxies). A baseline whose binary is missing is
- * skipped with a reason instead of failing the run.
+ * itself as "direct", switchyard, switchyard in fleet mode with its own redis-server, the
+ * baseline proxies). A target whose optional binary is missing is skipped with a reason
+ * instead of failing the run.
  */
 import { pathToFileURL } from "node:url";
 import { haproxyVersion, writeHaproxyConfig } from "./baselines/haproxy.ts";
@@ -9,10 +10,18 @@ import { nginxVersion, writeNginxBackendConfig, writeNginxProxyConfig } from "./
 import type { BenchBuild } from "./build.ts";
 import type { ChildProcesses, StartedProcess } from "./child-processes.ts";
 import type { CpuLayout } from "./cpu-layout.ts";
-import { freePort, LOOPBACK, waitForOk } from "./loopback.ts";
+import { checkFleet, type FleetCheck } from "./fleet-check.ts";
+import { freePort, LOOPBACK, sleep, waitForOk } from "./loopback.ts";
 import { requestMemorySample, type MemorySample } from "./memory-sample.ts";
 import type { BackendKind, TargetName } from "./options.ts";
-import { writeSwitchyardConfig, type SwitchyardPorts } from "./switchyard-config.ts";
+import { redisServerVersion, startRedisServer } from "./redis-server.ts";
+import {
+  BENCH_FLEET_NAME,
+  BENCH_FLEET_REPLICA,
+  fleetConfigWriter,
+  writeSwitchyardConfig,
+  type SwitchyardPorts,
+} from "./switchyard-config.ts";
 
 const READY_TIMEOUT_MS = 20_000;
 
@@ -35,6 +44,8 @@ export interface RunningServer {
   isProxy: boolean;
   /** switchyard only: RSS and heap after a full GC, from inside the process. */
   sampleMemory: (() => Promise<MemorySample>) | undefined;
+  /** switchyard-fleet only: its fleet state and what it pushed to Redis (fleet-check.ts). */
+  checkFleet: (() => Promise<FleetCheck>) | undefined;
 }
 
 export interface SkippedTarget {
@@ -68,6 +79,8 @@ export async function startTarget(
       return { ...backend, name: "direct" };
     case "switchyard":
       return startSwitchyard(backend.port, ctx);
+    case "switchyard-fleet":
+      return startSwitchyardFleet(backend.port, ctx);
     case "undici-forwarder":
     case "http-proxy-3": {
       const port = await freePort();
@@ -79,6 +92,51 @@ export async function startTarget(
     case "haproxy":
       return startHaproxy(backend.port, ctx);
   }
+}
+
+/**
+ * switchyard with the same config plus a `fleet` block, and the redis-server it joins (on the
+ * load core, like the backend), or why it cannot run. One replica: it leads the fleet too, so
+ * besides heartbeats, statistics pushes and following the shared state it also reads the
+ * fleet's statistics back each second, all the background work fleet mode adds.
+ */
+export async function startSwitchyardFleet(
+  backendPort: number,
+  ctx: BenchContext,
+): Promise<RunningServer | SkippedTarget> {
+  const redisVersion = redisServerVersion();
+  if (redisVersion === undefined) {
+    return { name: "switchyard-fleet", reason: "redis-server is not installed" };
+  }
+  const redis = await startRedisServer(ctx.children, ctx.layout, ctx.dir);
+  const server = await startSwitchyard(
+    backendPort,
+    ctx,
+    fleetConfigWriter(redis.url),
+    "switchyard-fleet",
+  );
+  const adminUrl = server.adminUrl;
+  const fleetTarget = {
+    adminUrl,
+    redisUrl: redis.url,
+    redisVersion,
+    fleetName: BENCH_FLEET_NAME,
+    replica: BENCH_FLEET_REPLICA,
+  };
+  // The lease is taken within a second of the start; measure only once this replica leads.
+  await waitForLeader(adminUrl, () => server.started.output());
+  return { ...server, checkFleet: () => checkFleet(fleetTarget) };
+}
+
+async function waitForLeader(adminUrl: string, describe: () => string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${adminUrl}/api/v1/status`);
+    const status = (await response.json()) as { fleet?: { isLeader?: unknown } | null };
+    if (status.fleet?.isLeader === true) return;
+    await sleep(100);
+  }
+  throw new Error(`switchyard-fleet did not become the fleet's leader. ${describe()}`.trim());
 }
 
 /** nginx as a proxy in front of `backendPort` (baselines/nginx.ts), or why it cannot run. */
@@ -111,12 +169,13 @@ export async function startSwitchyard(
   backendPort: number,
   ctx: BenchContext,
   writeConfig: (dir: string, ports: SwitchyardPorts) => string = writeSwitchyardConfig,
-): Promise<RunningServer> {
+  name = "switchyard",
+): Promise<RunningServer & { adminUrl: string }> {
   const proxyPort = await freePort();
   const adminPort = await freePort();
   const config = writeConfig(ctx.dir, { proxyPort, adminPort, backendPort });
   const started = ctx.children.start(
-    "switchyard",
+    name,
     ctx.layout.wrap("proxy", process.execPath, [
       // The flags of the shipped command, plus the bench's memory probe (memory-probe.ts).
       ...ctx.build.switchyardNodeFlags,
@@ -131,18 +190,22 @@ export async function startSwitchyard(
     { env: { SWITCHYARD_LOG_LEVEL: "warn" }, hasIpc: true },
   );
   const describe = (): string => started.output();
-  // Ready means the first health round is done, so no request meets an unknown endpoint.
-  await waitForOk(`http://${LOOPBACK}:${adminPort}/readyz`, READY_TIMEOUT_MS, describe);
+  const adminUrl = `http://${LOOPBACK}:${adminPort}`;
+  // Ready means the first health round is done, so no request meets an unknown endpoint (in
+  // fleet mode also that the fleet's shared state was read).
+  await waitForOk(`${adminUrl}/readyz`, READY_TIMEOUT_MS, describe);
   const url = `http://${LOOPBACK}:${proxyPort}/`;
   await waitForOk(url, READY_TIMEOUT_MS, describe);
   return {
-    name: "switchyard",
+    name,
     url,
     port: proxyPort,
     pid: started.pid,
     started,
     isProxy: true,
     sampleMemory: () => requestMemorySample(started.child),
+    checkFleet: undefined,
+    adminUrl,
   };
 }
 
@@ -157,5 +220,14 @@ async function ready(
   const started = ctx.children.start(name, ctx.layout.wrap(role, ...command));
   const url = `http://${LOOPBACK}:${port}/`;
   await waitForOk(url, READY_TIMEOUT_MS, () => `${name}: ${started.output()}`);
-  return { name, url, port, pid: started.pid, started, isProxy, sampleMemory: undefined };
+  return {
+    name,
+    url,
+    port,
+    pid: started.pid,
+    started,
+    isProxy,
+    sampleMemory: undefined,
+    checkFleet: undefined,
+  };
 }

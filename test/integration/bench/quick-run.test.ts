@@ -1,7 +1,8 @@
 /**
- * SLOW (about 20 s, two short load runs): `npm run bench` in its quickest mode against direct
- * and switchyard, so the bench keeps working as the code and the config schema change. Checks
- * what was written and its shape, never a timing: benchmarks are run, not asserted.
+ * SLOW (about 25 s, three short load runs): `npm run bench` in its quickest mode against
+ * direct, switchyard and switchyard-fleet (skipped where redis-server is not installed), so the
+ * bench keeps working as the code and the config schema change. Checks what was written and
+ * its shape, never a timing: benchmarks are run, not asserted.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -27,7 +28,7 @@ describe("npm run bench, quickest mode", () => {
     outDir = await mkdtemp(join(tmpdir(), "switchyard-bench-test-"));
     outcome = await runBench([
       "--only",
-      "direct,switchyard",
+      "direct,switchyard,switchyard-fleet",
       "--rounds",
       "1",
       "--duration",
@@ -59,7 +60,11 @@ describe("npm run bench, quickest mode", () => {
       kind: string;
       machine: Record<string, unknown>;
       settings: { rounds: number; targets: string[] };
-      saturation: { targets: Record<string, unknown>[]; skipped: unknown[] };
+      saturation: {
+        targets: Record<string, unknown>[];
+        skipped: Array<{ name: string; reason: string }>;
+        fleetCheck: Record<string, unknown> | null;
+      };
       fixedRate: { ratePerSecond: number; targets: Record<string, unknown>[] };
       memory: { connections: number; targets: Record<string, unknown>[] };
     };
@@ -67,11 +72,30 @@ describe("npm run bench, quickest mode", () => {
     expect(Object.keys(results.machine)).toEqual(
       expect.arrayContaining(["cpuModel", "logicalCores", "node", "cpuLayout", "startedAt"]),
     );
-    expect(results.settings).toMatchObject({ rounds: 1, targets: ["direct", "switchyard"] });
+    expect(results.settings).toMatchObject({
+      rounds: 1,
+      targets: ["direct", "switchyard", "switchyard-fleet"],
+    });
 
-    const [direct, switchyard] = results.saturation.targets;
+    const [direct, switchyard, fleet] = results.saturation.targets;
     expect(direct).toMatchObject({ name: "direct", errors: 0, ratioToDirect: 1 });
     expect(switchyard).toMatchObject({ name: "switchyard", errors: 0, ratioToSwitchyard: 1 });
+    // switchyard-fleet runs where redis-server is installed, and is skipped with a reason where not.
+    if (fleet === undefined) {
+      expect(results.saturation.skipped).toEqual([
+        { name: "switchyard-fleet", reason: "redis-server is not installed" },
+      ]);
+      expect(results.saturation.fleetCheck).toBeNull();
+    } else {
+      expect(fleet).toMatchObject({ name: "switchyard-fleet", errors: 0 });
+      expect(typeof fleet.cpuMicrosPerRequest).toBe("number");
+      expect(results.saturation.fleetCheck).toMatchObject({
+        connected: true,
+        isLeader: true,
+        members: 1,
+      });
+      expect(results.saturation.fleetCheck?.statsSecondsWithTraffic).toBeGreaterThan(0);
+    }
     for (const target of results.saturation.targets) {
       expect(target.requestsPerSecond).toBeGreaterThan(0);
       expect(target.rounds).toHaveLength(1);
@@ -87,8 +111,12 @@ describe("npm run bench, quickest mode", () => {
     expect(results.fixedRate).toHaveProperty("addedP99Ms");
 
     expect(results.memory.connections).toBe(20);
-    expect(results.memory.targets).toHaveLength(1);
-    expect(results.memory.targets[0]).toMatchObject({ name: "switchyard", heldConnections: 20 });
-    expect(results.memory.targets[0]?.heldHeapUsedMb).toBeGreaterThan(0);
+    expect(results.memory.targets.map((t) => t.name)).toEqual(
+      results.saturation.targets.filter((t) => t.name !== "direct").map((t) => t.name),
+    );
+    for (const target of results.memory.targets) {
+      expect(target).toMatchObject({ heldConnections: 20 });
+      expect(target.heldHeapUsedMb).toBeGreaterThan(0);
+    }
   });
 });
