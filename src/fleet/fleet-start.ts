@@ -38,7 +38,8 @@ export interface FleetJoinOptions {
   readonly clock: Clock;
 }
 
-const SYNC_RETRY_MS = 250;
+/** How often a start looks again for the link, or for Redis's answer. */
+const SYNC_RETRY_MS = 50;
 
 export async function joinFleet(options: FleetJoinOptions): Promise<FleetJoin> {
   const { fleet, logger, clock } = options;
@@ -52,7 +53,7 @@ export async function joinFleet(options: FleetJoinOptions): Promise<FleetJoin> {
     clock,
   });
   const store = new SharedStateStore({ link, keys, logger, clock });
-  const read = await readWithin(store, fleet.syncTimeout, clock);
+  const read = await readWithin(store, link, fleet.syncTimeout, clock);
   if (read?.kind === "corrupt") {
     logger.error({ reason: read.reason }, "fleet: the shared state in Redis is corrupt");
   }
@@ -88,16 +89,20 @@ export function savedStateOfJoin(
   return fromStateFile();
 }
 
-/** Reads until Redis answers or `timeoutMs` passed (the link connects meanwhile). */
+/**
+ * Reads once the link is up (a read before would only fail and count as a Redis error), until
+ * Redis answers or `timeoutMs` passed.
+ */
 async function readWithin(
   store: SharedStateStore,
+  link: RedisLink,
   timeoutMs: number,
   clock: Clock,
 ): Promise<StateRead | undefined> {
   const deadline = clock.now() + timeoutMs;
   for (;;) {
-    const read = await store.read();
-    if (read.kind !== "unavailable") return read;
+    const read = link.isConnected ? await store.read() : undefined;
+    if (read !== undefined && read.kind !== "unavailable") return read;
     const left = deadline - clock.now();
     if (left <= 0) return undefined;
     await new Promise<void>((done) => {

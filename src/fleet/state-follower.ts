@@ -96,7 +96,8 @@ export class StateFollower {
     } catch {
       return; // Redis is away: the next poll or the link's "up" tries again.
     }
-    if (version < store.seenVersion || version === 0) {
+    // Version 0 with nothing known is a new fleet: nothing to put back, nothing to read.
+    if (version < store.seenVersion || (version === 0 && store.lastKnown !== undefined)) {
       const seeded = await store.seed();
       if (seeded.ok) this.#again = true;
       if (!seeded.ok && seeded.reason !== "notNeeded") return;

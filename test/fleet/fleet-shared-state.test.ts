@@ -114,6 +114,8 @@ describe("fleet mode: one truth across replicas", () => {
     const metrics = await scrape(a);
     expect(sampleValue(metrics, "switchyard_fleet_connected", {})).toBe(1);
     expect(sampleValue(metrics, "switchyard_fleet_members", {})).toBe(2);
+    // A clean start against a Redis that answers counts no error.
+    expect(sampleValue(metrics, "switchyard_fleet_redis_errors_total", {})).toBe(0);
     expect(sampleValue(metrics, "switchyard_fleet_state_version", {})).toBeGreaterThanOrEqual(2);
     const leaders = await Promise.all(
       replicas.map(async (replica) =>
