@@ -6,13 +6,10 @@
  * its config from, and a termination grace period that outlasts preStop plus the drain.
  * What only the fleet has is in kubernetes-fleet.test.ts.
  */
-import { execFile, spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import { isLoopbackHost } from "../../../src/config/admin-exposure.ts";
 import { loadConfigText } from "../../../src/config/load.ts";
 import { runCli } from "../cli/child-process.ts";
@@ -28,23 +25,11 @@ import {
   RUNTIME_ENV,
   selects,
   TOKEN,
-  type Manifest,
   type Variant,
 } from "./kubernetes-manifests.ts";
 
 /** Time between the end of the drain and the kubelet's SIGKILL, for a slow node. */
 const GRACE_MARGIN_S = 5;
-
-/**
- * kustomize itself, where kubectl is installed: the other tests read the files as it would,
- * and need no kubectl; this one checks that they do.
- */
-const HAS_KUBECTL = spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0;
-
-function byKindAndName(manifests: Manifest[]): Manifest[] {
-  const id = (m: Manifest): string => `${m.kind}/${m.metadata.name}`;
-  return [...manifests].sort((a, b) => id(a).localeCompare(id(b)));
-}
 
 const VARIANTS = [
   { title: "deploy/kubernetes", dir: K8S_DIR, env: BASE_ENV },
@@ -70,15 +55,6 @@ describe.each(VARIANTS)("$title", ({ dir, env }) => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(v.resources).toEqual(v.files);
   });
-
-  it.skipIf(!HAS_KUBECTL)(
-    "renders with `kubectl kustomize` to the manifests read here",
-    async () => {
-      const { stdout } = await promisify(execFile)("kubectl", ["kustomize", dir]);
-      const rendered = parseAllDocuments(stdout).map((doc) => doc.toJS() as Manifest);
-      expect(byKindAndName(rendered)).toEqual(byKindAndName(v.manifests));
-    },
-  );
 
   it("has a ConfigMap whose config passes `switchyard check`", async () => {
     const tmp = await mkdtemp(join(tmpdir(), "switchyard-k8s-"));
