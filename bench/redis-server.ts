@@ -6,7 +6,7 @@
  * is skipped.
  */
 import { spawnSync } from "node:child_process";
-import { connect } from "node:net";
+import { answersPing } from "../src/demo/redis-ping.ts";
 import { findBinary } from "./baselines/find-binary.ts";
 import type { ChildProcesses, StartedProcess } from "./child-processes.ts";
 import type { CpuLayout } from "./cpu-layout.ts";
@@ -14,7 +14,6 @@ import { freePort, LOOPBACK, sleep } from "./loopback.ts";
 
 const REDIS_SERVER = findBinary("redis-server");
 const READY_TIMEOUT_MS = 10_000;
-const PING_TIMEOUT_MS = 500;
 
 /** redis-server's version, or undefined when it is not installed. */
 export function redisServerVersion(): string | undefined {
@@ -44,7 +43,7 @@ export async function startRedisServer(
   args.push("--dir", dir, "--daemonize", "no", "--logfile", "");
   const started = children.start("redis-server", layout.wrap("load", REDIS_SERVER, args));
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!(await answersPing(port))) {
+  while (!(await answersPing(LOOPBACK, port))) {
     const { child } = started;
     if (child.exitCode !== null || child.signalCode !== null || Date.now() >= deadline) {
       await started.stop();
@@ -53,26 +52,4 @@ export async function startRedisServer(
     await sleep(50);
   }
   return { url: `redis://${LOOPBACK}:${port}/0`, port, started };
-}
-
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: LOOPBACK, port });
-    let reply = "";
-    const done = (isUp: boolean): void => {
-      socket.destroy();
-      resolve(isUp);
-    };
-    socket.setTimeout(PING_TIMEOUT_MS, () => {
-      done(false);
-    });
-    socket.once("error", () => {
-      done(false);
-    });
-    socket.once("connect", () => socket.write("PING\r\n"));
-    socket.on("data", (chunk: Buffer) => {
-      reply += chunk.toString("utf8");
-      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
-    });
-  });
 }

@@ -4,10 +4,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { connect, createServer, type AddressInfo } from "node:net";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { answersPing } from "./redis-ping.ts";
 
 /** Ends with the command, nothing after it, so that it copies cleanly. */
 export const REDIS_NOT_INSTALLED =
@@ -16,7 +17,6 @@ export const REDIS_NOT_INSTALLED =
 const HOST = "127.0.0.1";
 const READY_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 5000;
-const PING_TIMEOUT_MS = 500;
 const PING_RETRY_MS = 50;
 /** A free port may be taken by someone else before redis-server binds it: try another. */
 const START_ATTEMPTS = 3;
@@ -80,7 +80,7 @@ async function launch(port: number, dir: string): Promise<ChildProcess> {
   process.once("exit", killOnExit);
   child.once("exit", () => process.off("exit", killOnExit));
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!(await answersPing(port))) {
+  while (!(await answersPing(HOST, port))) {
     if (state.hasEnded || Date.now() >= deadline) {
       child.kill("SIGKILL");
       throw new Error(`redis-server did not start on port ${String(port)}: ${state.output.trim()}`);
@@ -88,29 +88,6 @@ async function launch(port: number, dir: string): Promise<ChildProcess> {
     await sleep(PING_RETRY_MS);
   }
   return child;
-}
-
-/** Whether a server on `port` answers PING. */
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: HOST, port });
-    let reply = "";
-    const done = (isUp: boolean): void => {
-      socket.destroy();
-      resolve(isUp);
-    };
-    socket.setTimeout(PING_TIMEOUT_MS, () => {
-      done(false);
-    });
-    socket.once("error", () => {
-      done(false);
-    });
-    socket.once("connect", () => socket.write("PING\r\n"));
-    socket.on("data", (chunk: Buffer) => {
-      reply += chunk.toString("utf8");
-      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
-    });
-  });
 }
 
 function stopProcess(child: ChildProcess): Promise<void> {
