@@ -13,17 +13,16 @@ import { PersistedStateKeeper, type RolloutRecord } from "./control/persisted-st
 import { EventLog } from "./events/event-log.ts";
 import { buildFleetParts, connectFleet, type FleetParts } from "./fleet/fleet-parts.ts";
 import type { FleetJoin } from "./fleet/fleet-start.ts";
-import { HttpListener } from "./lifecycle/http-listener.ts";
+import type { HttpListener } from "./lifecycle/http-listener.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { ConnectionLimit } from "./net/connection-limit.ts";
 import { FanOutRecorder } from "./proxy/fan-out-recorder.ts";
-import { ProxyHandler } from "./proxy/handler.ts";
-import { createProxyServer } from "./proxy/proxy-server.ts";
+import { applyServerSettings, buildProxyListener } from "./proxy/proxy-listener.ts";
 import type { ProxyRecorder } from "./proxy/recorder.ts";
-import { UpgradeHandler } from "./proxy/upgrade.ts";
+import type { UpgradeHandler } from "./proxy/upgrade.ts";
 import { RolloutController } from "./rollout/rollout-controller.ts";
 import { WebhookNotifier } from "./rollout/webhooks.ts";
-import { longestRolloutWindowMs, WindowStats } from "./rollout/window-stats.ts";
+import { statsWindowMs, WindowStats } from "./rollout/window-stats.ts";
 import type { EndpointStates } from "./runtime/endpoint-states.ts";
 import { Runtime } from "./runtime/runtime.ts";
 import type { SplitOverride } from "./runtime/split-overrides.ts";
@@ -33,7 +32,17 @@ import { SYSTEM_CLOCK, type Clock } from "./time/clock.ts";
 import { BucketRotations } from "./upstream/bucket-rotation.ts";
 import { HealthChecker } from "./upstream/health-checker.ts";
 import { UpstreamEvents } from "./upstream/upstream-events.ts";
-import { buildUpstreams, type UpstreamDeps } from "./upstream/upstream-set.ts";
+import {
+  buildUpstreams,
+  type UpstreamDeps,
+  type UpstreamEventListener,
+} from "./upstream/upstream-set.ts";
+import type { HealthListener } from "./upstream/health-checker.ts";
+import type { Logger } from "./log/logger.ts";
+import type { MetricsSource } from "./admin/endpoints.ts";
+import { StateChanges } from "./runtime/state-changes.ts";
+import { buildWorkerParts, type WorkerParts } from "./workers/worker-parts.ts";
+import { workersViewOf } from "./workers/workers-view.ts";
 
 /** What the last run saved: the runtime and the rollouts start from it. */
 export interface SavedState {
@@ -57,8 +66,11 @@ export interface Parts {
   readonly control: ControlPlane;
   readonly notifier: WebhookNotifier;
   readonly rollouts: RolloutController;
-  readonly proxy: HttpListener;
-  readonly upgrades: UpgradeHandler;
+  /** The proxy listener of a process that serves itself (`workers: 1`). */
+  readonly proxy: HttpListener | undefined;
+  readonly upgrades: UpgradeHandler | undefined;
+  /** With `workers` above 1: the workers that serve, and what their reports feed. */
+  readonly workers: WorkerParts | undefined;
   readonly admin: AdminListener;
   /** Undefined when there is no config file or it is not to be watched. */
   readonly watcher: ConfigWatcher | undefined;
@@ -93,7 +105,19 @@ export function buildParts(
 ): Parts {
   const observers = buildObservers(options);
   const data = buildDataPlane(options, observers, stateKeeper, saved);
-  const { proxy, upgrades } = buildProxyListener(options, observers, data.runtime);
+  const workers = buildWorkers(options, observers, data);
+  const { proxy, upgrades } =
+    workers === undefined
+      ? buildProxyListener({
+          config: options.config,
+          runtime: data.runtime,
+          recorder: observers.recorder,
+          metrics: observers.metrics,
+          logger: options.logger,
+          clock: observers.clock,
+          ...(options.random === undefined ? {} : { random: options.random }),
+        })
+      : { proxy: undefined, upgrades: undefined };
   const fleet = join === undefined ? undefined : buildFleet(join, options, observers, data);
   // Reloads reach the admin listener, which is built after the control plane it serves.
   const built: { adminServer?: AdminServer } = {};
@@ -124,14 +148,14 @@ export function buildParts(
       logger: options.logger,
     });
   }
-  const control = buildControl(options, observers, data, rollouts, fleet, (next) => {
-    applyServerSettings(proxy, next);
+  const control = buildControl(options, observers, data, rollouts, { fleet, workers }, (next) => {
+    if (proxy !== undefined) applyServerSettings(proxy, next);
     built.adminServer?.updateAdminConfig(next.admin);
     fleet?.node.resize(statsWindowMs(next));
   });
   observers.metrics.syncSnapshot(data.runtime.current);
   observers.metrics.configLoaded();
-  const admin = buildAdminListener(options, observers, control);
+  const admin = buildAdminListener(options, observers, control, workers?.metrics);
   built.adminServer = admin.server;
   const watcher = buildWatcher(options, observers.clock, control);
   return {
@@ -143,6 +167,7 @@ export function buildParts(
     rollouts,
     proxy,
     upgrades,
+    workers,
     admin,
     watcher,
     fleet,
@@ -168,6 +193,8 @@ function buildFleet(
 
 interface Observers {
   readonly clock: Clock;
+  /** Runtime changes the workers follow (with `workers` above 1). */
+  readonly changes: StateChanges;
   readonly events: EventLog;
   readonly metrics: Metrics;
   readonly windowStats: WindowStats;
@@ -185,7 +212,14 @@ function buildObservers(options: SwitchyardOptions): Observers {
       ? [metrics, windowStats]
       : [metrics, windowStats, options.recorder],
   );
-  return { clock, events: new EventLog(clock), metrics, windowStats, recorder };
+  return {
+    clock,
+    changes: new StateChanges(),
+    events: new EventLog(clock),
+    metrics,
+    windowStats,
+    recorder,
+  };
 }
 
 interface DataPlane {
@@ -201,8 +235,8 @@ function buildDataPlane(
   saved: SavedState,
 ): DataPlane {
   const { config, logger } = options;
-  const { clock, events, metrics } = observers;
-  const upstreamEvents = new UpstreamEvents(logger, events, [metrics]);
+  const { clock, events, metrics, changes } = observers;
+  const upstreamEvents = new UpstreamEvents(logger, events, [metrics, healthFollower(changes)]);
   const upstreamDeps = { clock, rotations: new BucketRotations(), listener: upstreamEvents };
   const { upstreams } = buildUpstreams(config, upstreamDeps);
   const runtime = new Runtime({
@@ -217,12 +251,14 @@ function buildDataPlane(
     hooks: {
       snapshotSwapped(snapshot) {
         metrics.syncSnapshot(snapshot);
+        changes.changed();
       },
       overridesChanged(overrides) {
         stateKeeper.setOverrides(overrides);
       },
       endpointStatesChanged(states) {
         stateKeeper.setEndpointStates(states);
+        changes.changed();
       },
       endpointStateChanged(endpoint) {
         healthChecker.followAdminState(endpoint);
@@ -245,12 +281,19 @@ function buildControl(
   observers: Observers,
   data: DataPlane,
   rollouts: RolloutController,
-  fleet: FleetParts | undefined,
+  { fleet, workers }: { fleet: FleetParts | undefined; workers: WorkerParts | undefined },
   applyToListeners: (next: Config) => void,
 ): ControlPlane {
   const { metrics, windowStats } = observers;
   return new ControlPlane({
     ...(fleet === undefined ? {} : { writer: fleet.writer, fleet: fleetView(fleet) }),
+    ...(workers === undefined
+      ? {}
+      : {
+          workers: workersViewOf(workers, (version) => {
+            lateWorkers(options.logger, version);
+          }),
+        }),
     configFile: options.configFile ?? "(none)",
     config: options.config,
     configHash: options.configHash,
@@ -275,55 +318,17 @@ function buildControl(
   });
 }
 
-function buildProxyListener(
-  options: SwitchyardOptions,
-  observers: Observers,
-  runtime: Runtime,
-): { proxy: HttpListener; upgrades: UpgradeHandler } {
-  const { config, logger } = options;
-  const { clock, metrics } = observers;
-  const handlerOptions = {
-    runtime,
-    recorder: observers.recorder,
-    logger,
-    ...(options.random === undefined ? {} : { random: options.random }),
-  };
-  const upgrades = new UpgradeHandler(handlerOptions);
-  const server = createProxyServer(config.server, new ProxyHandler(handlerOptions), upgrades);
-  // server.maxConnections follows reloads, live (applyServerSettings).
-  const limit = new ConnectionLimit(server, {
-    listener: "proxy",
-    maxConnections: config.server.maxConnections,
-    logger,
-    clock,
-    onRefused: () => {
-      metrics.connections.refused();
-    },
-  });
-  metrics.connections.countConnectionsOf(server);
-  const { host, port } = config.listen.proxy;
-  const proxy = new HttpListener({
-    name: "proxy listener",
-    server,
-    host,
-    port,
-    key: "listen.proxy",
-    tunnels: upgrades,
-    limit,
-  });
-  return { proxy, upgrades };
-}
-
 function buildAdminListener(
   options: SwitchyardOptions,
   observers: Observers,
   control: ControlPlane,
+  workerMetrics: MetricsSource | undefined,
 ): AdminListener {
   const { config, logger } = options;
   const server = new AdminServer({
     control,
     adminConfig: config.admin,
-    metrics: observers.metrics,
+    metrics: workerMetrics ?? observers.metrics,
     logger,
   });
   const limit = new ConnectionLimit(server.server, {
@@ -333,6 +338,42 @@ function buildAdminListener(
     clock: observers.clock,
   });
   return { server, limit };
+}
+
+/** With `workers` above 1, the pool that serves instead of a listener of our own. */
+function buildWorkers(
+  options: SwitchyardOptions,
+  observers: Observers,
+  data: DataPlane,
+): WorkerParts | undefined {
+  const count = options.workers ?? 1;
+  if (count <= 1) return undefined;
+  return buildWorkerParts({
+    count,
+    config: options.config,
+    runtime: data.runtime,
+    changes: observers.changes,
+    metrics: observers.metrics,
+    windowStats: observers.windowStats,
+    events: observers.events,
+    logger: options.logger,
+    clock: observers.clock,
+  });
+}
+
+/** Health verdicts (made here, by the primary's checks) are part of what workers follow. */
+function healthFollower(changes: StateChanges): UpstreamEventListener & HealthListener {
+  return {
+    onTransition: () => {
+      changes.changed();
+    },
+    onOutlierEvent: () => undefined,
+    onBreakerStateChange: () => undefined,
+  };
+}
+
+function lateWorkers(logger: Logger, version: number): void {
+  logger.warn({ version }, "a worker has not applied the latest change within a second");
 }
 
 function buildWatcher(
@@ -365,19 +406,4 @@ function fleetView(fleet: FleetParts): FleetView {
       node.noteLocalWrite(write);
     },
   };
-}
-
-/** The proxy listener's reloadable settings: Node reads them at each connection or request. */
-function applyServerSettings(proxy: HttpListener, next: Config): void {
-  const { server } = proxy;
-  server.headersTimeout = next.server.headersTimeout;
-  server.requestTimeout = next.server.requestTimeout;
-  server.keepAliveTimeout = next.server.keepAliveTimeout;
-  // Node reads maxConnections at each accept.
-  proxy.limit.setMaxConnections(next.server.maxConnections);
-}
-
-/** The longest window any rollout reads; a floor keeps a minute of history for status. */
-function statsWindowMs(config: Config): number {
-  return Math.max(60_000, longestRolloutWindowMs(config));
 }

@@ -3,7 +3,6 @@
  * (app-parts.ts), starts them in order and stops them in reverse (at once, or after a drain).
  * `serve` and the integration tests start it here.
  */
-import type { Server } from "node:http";
 import { checkAdminExposure } from "./config/admin-exposure.ts";
 import { buildParts, createStateKeeper, type Parts, type SavedState } from "./app-parts.ts";
 import type { Config } from "./config/schema.ts";
@@ -40,6 +39,8 @@ export interface SwitchyardOptions {
   clock?: Clock;
   /** Environment for `${VAR}` in reloaded configs (process.env by default). */
   env?: NodeJS.ProcessEnv;
+  /** Processes serving listen.proxy (`workers`, resolved); above 1 this one is the primary. */
+  workers?: number;
 }
 
 export interface RunningSwitchyard {
@@ -47,8 +48,7 @@ export interface RunningSwitchyard {
   readonly control: ControlPlane;
   readonly metrics: Metrics;
   readonly events: EventLog;
-  readonly proxyServer: Server;
-  /** The ports listened on (useful with port 0). */
+  /** The ports listened on (useful with port 0); with workers, the port they share. */
   readonly proxyPort: number;
   readonly adminPort: number;
   readonly healthChecker: HealthChecker;
@@ -101,7 +101,7 @@ function componentsOf(parts: Parts, config: Config, saved: SavedState): Componen
     },
     // After the rollouts, which it feeds; stopping it first gives the lease up at once.
     ...(fleet === undefined ? [] : [fleetComponent(fleet)]),
-    parts.proxy,
+    servingComponent(parts),
     {
       name: "admin listener",
       start: async () => {
@@ -117,6 +117,17 @@ function componentsOf(parts: Parts, config: Config, saved: SavedState): Componen
     },
     ...(watcher === undefined ? [] : [watcherComponent(watcher)]),
   ];
+}
+
+/** What serves listen.proxy: this process's listener, or its workers. */
+function servingComponent(parts: Parts): Component {
+  const serving = parts.workers?.pool ?? parts.proxy;
+  if (serving === undefined) throw new Error("neither a proxy listener nor workers were built");
+  return serving;
+}
+
+function proxyPortOf(parts: Parts): number {
+  return parts.workers?.pool.port ?? parts.proxy?.port ?? 0;
 }
 
 function watcherComponent(watcher: ConfigWatcher): Component {
@@ -163,7 +174,8 @@ function logListening(options: SwitchyardOptions, parts: Parts): void {
   const { listen } = options.config;
   options.logger.info(
     {
-      address: `${listen.proxy.host}:${parts.proxy.port}`,
+      address: `${listen.proxy.host}:${proxyPortOf(parts)}`,
+      workers: options.workers ?? 1,
       admin: `${listen.admin.host}:${parts.admin.server.address()?.port ?? 0}`,
     },
     "proxy listening",
@@ -171,16 +183,15 @@ function logListening(options: SwitchyardOptions, parts: Parts): void {
 }
 
 function runningSwitchyard(parts: Parts, lifecycle: Lifecycle, logger: Logger): RunningSwitchyard {
-  const { runtime, proxy } = parts;
-  const drain = new Drain({ target: runtime, listeners: [proxy], clock: parts.clock, logger });
+  const { runtime } = parts;
+  const drain = drainOf(parts, logger);
   let closing: Promise<void> | undefined;
   return {
     runtime,
     control: parts.control,
     metrics: parts.metrics,
     events: parts.events,
-    proxyServer: proxy.server,
-    proxyPort: proxy.port,
+    proxyPort: proxyPortOf(parts),
     adminPort: parts.admin.server.address()?.port ?? 0,
     healthChecker: parts.healthChecker,
     close() {
@@ -204,8 +215,29 @@ function runningSwitchyard(parts: Parts, lifecycle: Lifecycle, logger: Logger): 
   };
 }
 
+/** SPEC 8's drain: of this process's listener, or of every worker (each drains its own). */
+function drainOf(parts: Parts, logger: Logger): Pick<Drain, "run" | "cutShort"> {
+  const { runtime, proxy, workers } = parts;
+  if (workers === undefined) {
+    const listeners = proxy === undefined ? [] : [proxy];
+    return new Drain({ target: runtime, listeners, clock: parts.clock, logger });
+  }
+  return {
+    async run() {
+      runtime.phase = "draining";
+      logger.info("draining: /readyz now answers 503; every worker drains");
+      await workers.pool.drain();
+      runtime.phase = "closing";
+      logger.info("drained: every worker has exited");
+    },
+    cutShort() {
+      void workers.pool.stop();
+    },
+  };
+}
+
 /** The drain closes the proxy listener gently; the stop then ends everything else. */
-async function drainThenStop(drain: Drain, lifecycle: Lifecycle): Promise<void> {
+async function drainThenStop(drain: Pick<Drain, "run">, lifecycle: Lifecycle): Promise<void> {
   try {
     await drain.run();
   } finally {

@@ -4,7 +4,6 @@ import { ListenError, startSwitchyard } from "../app.ts";
 import { formatProblem, loadConfigFile } from "../config/load.ts";
 import type { LoadResult } from "../config/load.ts";
 import { FILE_PATH } from "../config/problems.ts";
-import type { WorkersSetting } from "../config/workers-schema.ts";
 import { createLogger } from "../log/logger.ts";
 import { resolveWorkerCount } from "../workers/worker-count.ts";
 import type { CliOutput } from "./output.ts";
@@ -37,7 +36,7 @@ export async function runServe(choice: ConfigChoice, out: CliOutput): Promise<nu
 
   const configFile = choice.file;
   const loaded = await loadConfigFile(configFile);
-  const refusal = await refusalLines(loaded, choice);
+  const refusal = refusalLines(loaded, choice);
   if (!loaded.ok || refusal.length > 0) {
     for (const line of refusal) out.stderr(line);
     process.off("SIGHUP", hangupListener);
@@ -51,6 +50,7 @@ export async function runServe(choice: ConfigChoice, out: CliOutput): Promise<nu
       configHash: loaded.hash,
       configFile,
       logger,
+      workers: await resolveWorkerCount(loaded.config.workers),
     });
   } catch (error) {
     if (error instanceof ListenError) {
@@ -100,8 +100,8 @@ export async function runServe(choice: ConfigChoice, out: CliOutput): Promise<nu
 }
 
 /** What `serve` prints when it refuses the loaded config; nothing when it can start. */
-async function refusalLines(loaded: LoadResult, choice: ConfigChoice): Promise<string[]> {
-  if (loaded.ok) return workersRefusal(loaded.config.workers, choice.file);
+function refusalLines(loaded: LoadResult, choice: ConfigChoice): string[] {
+  if (loaded.ok) return [];
   const unreadable = loaded.problems.find((problem) => problem.path === FILE_PATH);
   if (unreadable !== undefined) {
     return [`switchyard: ${unreadableMessage(choice, unreadable.message)}`];
@@ -110,19 +110,6 @@ async function refusalLines(loaded: LoadResult, choice: ConfigChoice): Promise<s
   return [
     ...loaded.problems.map(formatProblem),
     `switchyard: ${choice.file} is invalid (${count} ${count === 1 ? "problem" : "problems"} above); fix ${count === 1 ? "it" : "them"} and check with 'switchyard check ${choice.file}'.`,
-  ];
-}
-
-/**
- * This build runs one process. More workers are refused rather than run as one: an operator
- * who asked for several would plan capacity on processes that do not exist.
- */
-async function workersRefusal(setting: WorkersSetting, file: string): Promise<string[]> {
-  const count = await resolveWorkerCount(setting);
-  if (count === 1) return [];
-  const asked = setting === "auto" ? `auto (${count} CPUs here)` : String(count);
-  return [
-    `switchyard: workers: ${asked} is not available in this build yet; this build runs one process (set workers: 1 in ${file} or remove the key).`,
   ];
 }
 

@@ -120,11 +120,19 @@ export function formatFleet(fleet: FleetStatus | null | undefined): string[] {
   ];
 }
 
-/** `1 (pid 1234, started 2025-01-01T00:00:00.000Z)`, or `3 (pids 11, 12, 13, 1 restart)`. */
+/**
+ * `1 (pid 1234, started 2025-01-01T00:00:00.000Z)`, or `3 (pids 11, 12, 13, 1 restart)`, and
+ * which workers are not serving (`; worker 2 restarting`).
+ */
 export function formatWorkers(workers: readonly WorkerStatus[]): string {
   const restarts = workers.reduce((sum, worker) => sum + worker.restarts, 0);
+  const notServing = workers
+    // A server older than worker states sends none: its workers serve.
+    .filter((worker) => ((worker as Partial<WorkerStatus>).state ?? "serving") !== "serving")
+    .map((worker) => `; worker ${worker.id} ${worker.state}`);
   const restartText =
-    restarts === 0 ? "" : `, ${restarts} ${restarts === 1 ? "restart" : "restarts"}`;
+    (restarts === 0 ? "" : `, ${restarts} ${restarts === 1 ? "restart" : "restarts"}`) +
+    notServing.join("");
   const [only] = workers;
   const detail =
     workers.length === 1 && only !== undefined
@@ -148,20 +156,32 @@ function routeRows(routes: readonly RouteStatus[]): string[][] {
   ]);
 }
 
-function upstreamRows(upstreams: readonly UpstreamStatus[]): string[][] {
+/**
+ * With several workers, a breaker not closed or an ejection names how many workers it is in
+ * (`open (1/2 workers)`): each worker runs its own (SPEC 11).
+ */
+function inWorkers(text: string, workers: number | undefined, of: number): string {
+  return of > 1 && workers !== undefined ? `${text} (${workers}/${of} workers)` : text;
+}
+
+function upstreamRows(upstreams: readonly UpstreamStatus[], workerCount: number): string[][] {
   return upstreams.flatMap((upstream) => {
+    const breaker =
+      upstream.breaker === "closed"
+        ? upstream.breaker
+        : inWorkers(upstream.breaker, upstream.breakerWorkers, workerCount);
     if (upstream.endpoints.length === 0) {
-      return [[upstream.name, upstream.breaker, "-", "-", "-", "-", "-"]];
+      return [[upstream.name, breaker, "-", "-", "-", "-", "-"]];
     }
     return upstream.endpoints.map((endpoint, index) => [
       index === 0 ? upstream.name : "",
-      index === 0 ? upstream.breaker : "",
+      index === 0 ? breaker : "",
       String(index),
       endpoint.url,
       // An admin API from before endpoint states has none: its endpoints are all ready.
       (endpoint.state as EndpointStatus["state"] | undefined) ?? "ready",
       endpoint.healthy ? "healthy" : "unhealthy",
-      endpoint.ejected ? "ejected" : "-",
+      endpoint.ejected ? inWorkers("ejected", endpoint.ejectedWorkers, workerCount) : "-",
     ]);
   });
 }
@@ -183,7 +203,7 @@ export function formatStatus(view: StatusView): string[] {
     "",
     ...formatTable(
       ["UPSTREAM", "BREAKER", "#", "ENDPOINT", "STATE", "HEALTH", "EJECTED"],
-      upstreamRows(view.upstreams),
+      upstreamRows(view.upstreams, (view as Partial<StatusView>).workers?.length ?? 1),
     ),
     "",
     ...formatPairs([

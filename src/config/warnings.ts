@@ -4,7 +4,6 @@
  */
 import type { ConfigPath } from "./references.ts";
 import type { Config } from "./schema.ts";
-import type { WorkersSetting } from "./workers-schema.ts";
 
 export interface ConfigWarning {
   readonly path: ConfigPath;
@@ -12,7 +11,7 @@ export interface ConfigWarning {
 }
 
 export function configWarnings(config: Config): ConfigWarning[] {
-  return [...fleetStateFileWarnings(config), ...workersWarnings(config.workers)];
+  return fleetStateFileWarnings(config);
 }
 
 function fleetStateFileWarnings(config: Config): ConfigWarning[] {
@@ -25,14 +24,4 @@ function fleetStateFileWarnings(config: Config): ConfigWarning[] {
         "in fleet mode this file is only a local copy of the last fleet state, read when this replica starts while Redis is unreachable; admin overrides and rollout progress live in Redis",
     },
   ];
-}
-
-/** Valid, but `serve` in this build refuses more than one worker (src/cli/serve.ts). */
-function workersWarnings(workers: WorkersSetting): ConfigWarning[] {
-  if (workers === 1) return [];
-  const message =
-    workers === "auto"
-      ? 'more than 1 worker is not run by this build yet: serve refuses "auto" where the cgroup allows more than one CPU (set workers: 1 or remove the key)'
-      : `more than 1 worker is not run by this build yet: serve refuses workers: ${workers} (set workers: 1 or remove the key)`;
-  return [{ path: ["workers"], message }];
 }

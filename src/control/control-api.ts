@@ -40,7 +40,10 @@ export interface RouteStatus {
 export interface EndpointStatus {
   url: string;
   healthy: boolean;
+  /** With workers (SPEC 11): ejected by at least one worker's outlier detection. */
   ejected: boolean;
+  /** In status: how many workers have it ejected (0 or 1 with `workers: 1`). */
+  ejectedWorkers?: number;
   /** The operator's say (SPEC 12): only `ready` endpoints take new requests. */
   state: EndpointAdminState;
 }
@@ -56,7 +59,10 @@ export interface EndpointView extends EndpointStatus {
 
 export interface UpstreamStatus {
   name: string;
+  /** With workers (SPEC 11), the worst state among them. */
   breaker: "closed" | "halfOpen" | "open";
+  /** How many workers are in `breaker`'s state (1 with `workers: 1`). */
+  breakerWorkers: number;
   endpoints: EndpointStatus[];
 }
 

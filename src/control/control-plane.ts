@@ -35,6 +35,7 @@ import {
   type ReloadOutcome,
   type RolloutStatus,
   type StatusView,
+  type UpstreamStatus,
   type WeightsChange,
   type WriteScope,
 } from "./control-api.ts";
@@ -47,7 +48,8 @@ import type { SplitWriter, SplitWriteResult } from "../runtime/split-write.ts";
 import type { EndpointStateWriter } from "../runtime/endpoint-state-write.ts";
 import type { FleetStatus, LocalWrite } from "../fleet/fleet-node.ts";
 import type { Endpoint } from "../upstream/endpoint.ts";
-import { singleProcessWorker } from "../workers/worker-status.ts";
+import type { Upstream } from "../upstream/upstream.ts";
+import { SINGLE_PROCESS_VIEW, type WorkersView } from "../workers/workers-view.ts";
 
 /** What rollouts (a later layer) tell the control plane about a route. */
 export interface RolloutView {
@@ -89,6 +91,8 @@ export interface ControlPlaneOptions {
   writer?: SplitWriter & EndpointStateWriter;
   /** Fleet mode: the fleet's status and event log. */
   fleet?: FleetView;
+  /** The processes that serve (SPEC 11); this one alone by default. */
+  workers?: WorkersView;
 }
 
 /** What the control plane shows of the fleet (fleet mode). */
@@ -118,6 +122,7 @@ export class ControlPlane implements ControlApi {
   private handledHash: string | undefined;
   private readonly rollouts: RolloutView | undefined;
   private readonly writer: SplitWriter & EndpointStateWriter;
+  private readonly workers: WorkersView;
 
   constructor(options: ControlPlaneOptions) {
     this.options = options;
@@ -127,6 +132,7 @@ export class ControlPlane implements ControlApi {
     this.hooks = options.hooks ?? {};
     this.rollouts = options.rollouts;
     this.writer = options.writer ?? options.runtime;
+    this.workers = options.workers ?? SINGLE_PROCESS_VIEW;
     this.loadedAtMs = options.clock.wallNow();
     this.handledHash = options.configHash;
   }
@@ -144,7 +150,11 @@ export class ControlPlane implements ControlApi {
    * reload and the watcher reading the same save load it once.
    */
   reload(actor: Actor, content?: ConfigContent): Promise<ReloadOutcome> {
-    const next = this.reloadChain.then(() => this.reloadNow(actor, content));
+    const next = this.reloadChain.then(async () => {
+      const outcome = await this.reloadNow(actor, content);
+      await this.workers.settled();
+      return outcome;
+    });
     this.reloadChain = next.catch(() => undefined);
     return next;
   }
@@ -339,6 +349,7 @@ export class ControlPlane implements ControlApi {
     if (!writer.ok) return writer;
     const result = await writer.value.setSplit({ route, splitBp, source: "admin", actor });
     if (result.ok) this.noteLocal(scope, `weights of route ${route}`, actor);
+    await this.workers.settled();
     return toWeightsChange(result);
   }
 
@@ -356,6 +367,7 @@ export class ControlPlane implements ControlApi {
     if (!writer.ok) return writer;
     const result = await writer.value.setEndpointState(write);
     if (!result.ok) return result;
+    await this.workers.settled();
     this.noteLocal(scope, `state of endpoint ${String(index)} of upstream ${upstream}`, actor);
     const { url, before } = result.change;
     const endpoint = this.runtime.current.upstreams
@@ -369,18 +381,18 @@ export class ControlPlane implements ControlApi {
     return { ok: true, value: { upstream, index, before, ...view } };
   }
 
-  rolloutAction(
+  async rolloutAction(
     route: string,
     action: string,
     actor: Actor,
   ): Promise<ControlResult<RolloutStatus>> {
     const rollouts = this.rollouts;
     if (rollouts === undefined) {
-      return Promise.resolve(
-        refusal(CODE.SWITCHYARD_NO_ROLLOUT, "rollouts are not running in this process"),
-      );
+      return refusal(CODE.SWITCHYARD_NO_ROLLOUT, "rollouts are not running in this process");
     }
-    return rollouts.act(route, action, actor, this.runtime.current.config);
+    const result = await rollouts.act(route, action, actor, this.runtime.current.config);
+    await this.workers.settled();
+    return result;
   }
 
   // ---- views -------------------------------------------------------------------------------
@@ -394,11 +406,7 @@ export class ControlPlane implements ControlApi {
         splitSource: this.runtime.splitSourceOf(route.name),
         rollout: this.rollouts?.status(route.name) ?? null,
       })),
-      upstreams: [...snapshot.upstreams.values()].map((upstream) => ({
-        name: upstream.name,
-        breaker: upstream.breaker.state,
-        endpoints: upstream.endpoints.map(endpointStatus),
-      })),
+      upstreams: [...snapshot.upstreams.values()].map((upstream) => this.upstreamStatus(upstream)),
       config: {
         file: this.options.configFile,
         hash: snapshot.configHash,
@@ -409,7 +417,21 @@ export class ControlPlane implements ControlApi {
       ready: this.isReady(),
       draining: this.isDraining(),
       fleet: this.options.fleet?.status() ?? null,
-      workers: [singleProcessWorker()],
+      workers: this.workers.list(),
+    };
+  }
+
+  /** Worst breaker state over the workers, and how many of them have each endpoint ejected. */
+  private upstreamStatus(upstream: Upstream): UpstreamStatus {
+    const breaker = this.workers.breakerOf(upstream);
+    return {
+      name: upstream.name,
+      breaker: breaker.state,
+      breakerWorkers: breaker.workers,
+      endpoints: upstream.endpoints.map((endpoint) => {
+        const ejectedWorkers = this.workers.ejectedIn(endpoint);
+        return { ...endpointStatus(endpoint), ejected: ejectedWorkers > 0, ejectedWorkers };
+      }),
     };
   }
 
@@ -426,7 +448,11 @@ export class ControlPlane implements ControlApi {
   }
 
   isReady(): boolean {
-    return this.options.healthChecker.isFirstRoundDone && this.runtime.phase === "serving";
+    return (
+      this.options.healthChecker.isFirstRoundDone &&
+      this.runtime.phase === "serving" &&
+      this.workers.isServing
+    );
   }
 
   /** From SIGTERM on: /readyz answers 503 (the listener may still be open for drainDelay). */

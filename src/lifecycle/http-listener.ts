@@ -20,6 +20,8 @@ export interface HttpListenerOptions {
   /** Upgraded sockets (tunnels): server.close() and closeAllConnections() do not end them. */
   readonly tunnels: { closeAll(): void };
   readonly limit: ConnectionLimit;
+  /** Shares the port with the other workers (SO_REUSEPORT). */
+  readonly reusePort?: boolean;
 }
 
 export class HttpListener implements Component, DrainableListener {
@@ -44,8 +46,8 @@ export class HttpListener implements Component, DrainableListener {
   }
 
   start(): Promise<void> {
-    const { host, port, key } = this.#options;
-    return listen(this.server, host, port, key);
+    const { host, port, key, reusePort } = this.#options;
+    return listen(this.server, host, port, key, reusePort);
   }
 
   async stop(): Promise<void> {

@@ -25,8 +25,17 @@ export function listenError(error: unknown, host: string, port: number, key: str
   return new StartError(message, code);
 }
 
-/** Listens on `host:port`; rejects with a StartError naming `key`. */
-export function listen(server: Server, host: string, port: number, key: string): Promise<void> {
+/**
+ * Listens on `host:port`; rejects with a StartError naming `key`. With `reusePort`, several
+ * processes listen on the same port and the kernel shares out new connections (Linux).
+ */
+export function listen(
+  server: Server,
+  host: string,
+  port: number,
+  key: string,
+  reusePort = false,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
       server.off("listening", onListening);
@@ -38,6 +47,6 @@ export function listen(server: Server, host: string, port: number, key: string):
     };
     server.once("error", onError);
     server.once("listening", onListening);
-    server.listen(port, host);
+    server.listen(reusePort ? { port, host, reusePort } : { port, host });
   });
 }

@@ -201,3 +201,25 @@ export const FLEET_METRIC_NAMES = [
   FLEET_STATS_MISSING_SECONDS_TOTAL.name,
   FLEET_REDIS_ERRORS_TOTAL.name,
 ] as const;
+
+export const WORKER_RESTARTS_TOTAL = {
+  name: `${PREFIX}worker_restarts_total`,
+  help: "Worker processes replaced after they died (workers above 1).",
+  labelNames: [],
+} as const satisfies MetricDefinition<string>;
+
+/**
+ * With workers (SPEC 11), the series the workers' data paths keep: summed over the workers
+ * (counters and histograms, with what exited workers counted kept), the two state gauges as
+ * their worst value. Everything else is the primary's own.
+ */
+export const WORKER_METRIC_AGGREGATION: Readonly<Record<string, "sum" | "max">> = {
+  [REQUESTS_TOTAL.name]: "sum",
+  [REQUEST_DURATION_SECONDS.name]: "sum",
+  [FALLBACKS_TOTAL.name]: "sum",
+  [RETRIES_TOTAL.name]: "sum",
+  [CONNECTIONS_OPEN.name]: "sum",
+  [CONNECTIONS_REFUSED_TOTAL.name]: "sum",
+  [BREAKER_STATE.name]: "max",
+  [ENDPOINT_EJECTED.name]: "max",
+};

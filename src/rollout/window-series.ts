@@ -11,6 +11,7 @@
  * more varied than before, so after warm-up recording allocates nothing.
  */
 import { bucketIndex, LATENCY_BUCKET_COUNT } from "./latency-histogram.ts";
+import type { SecondCounts } from "./second-counts.ts";
 
 /** Sums over a range of seconds; `counts` is indexed by latency bucket. */
 export interface WindowTotals {
@@ -77,6 +78,26 @@ export class WindowSeries {
     const slot = this.currentSlot;
     this.ring.requests[slot] = (this.ring.requests[slot] ?? 0) + 1;
     this.ring.failures[slot] = (this.ring.failures[slot] ?? 0) + 1;
+  }
+
+  /**
+   * Counts another process's closed second (a worker's, SPEC 11) in the current second, where
+   * it arrives: `originSecond` is when it was recorded, on this clock, and a second from before
+   * a fresh window's cut is left out. Off the request path, once per worker and second.
+   */
+  mergeSecond(counts: SecondCounts, originSecond: number, nowMs: number): void {
+    if (originSecond < this.cutSecond) return;
+    const second = secondOf(nowMs);
+    if (second > this.currentSecond) this.startSecond(second);
+    if (nowMs > this.lastRecordMs) this.lastRecordMs = nowMs;
+    const slot = this.currentSlot;
+    this.ring.requests[slot] = (this.ring.requests[slot] ?? 0) + counts.attempts;
+    this.ring.failures[slot] = (this.ring.failures[slot] ?? 0) + counts.failures;
+    for (const [bucket, count] of counts.buckets) {
+      const held = this.current[bucket] ?? 0;
+      if (held === 0) this.touched[this.touchedCount++] = bucket;
+      this.current[bucket] = held + count;
+    }
   }
 
   /**

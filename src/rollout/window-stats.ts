@@ -47,6 +47,11 @@ export function longestRolloutWindowMs(config: Config): number {
   return longestMs;
 }
 
+/** The window statistics kept: the longest window any rollout reads, and a minute at least for status. */
+export function statsWindowMs(config: Config): number {
+  return Math.max(60_000, longestRolloutWindowMs(config));
+}
+
 export class WindowStats implements ProxyRecorder {
   private readonly clock: Clock;
   private ringSize: number;
@@ -123,6 +128,17 @@ export class WindowStats implements ProxyRecorder {
       }
     }
     return read;
+  }
+
+  /**
+   * A worker's closed second (SPEC 11): counted in the current second as it arrives, unless
+   * `originSecond` (when it was recorded, on this clock) is before its route's fresh window.
+   */
+  mergeSecond(records: readonly SecondCounts[], originSecond: number): void {
+    const nowMs = this.clock.now();
+    for (const record of records) {
+      this.seriesOf(record.route, record.upstream).mergeSecond(record, originSecond, nowMs);
+    }
   }
 
   /** The view the decider reads: one route's series, as of `nowMs`. */

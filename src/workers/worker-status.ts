@@ -2,8 +2,7 @@
  * The worker processes as `GET /api/v1/status` lists them (SPEC 11). A worker's id is its
  * slot, 1 to `workers`, the numbers node:cluster gives its first workers; a slot keeps its id
  * when its process dies and is replaced (cluster's own id would change), and `restarts`
- * counts those replacements. A process that serves on its own (`workers: 1`, all this build
- * runs) is slot 1 itself.
+ * counts those replacements. A process that serves on its own (`workers: 1`) is slot 1 itself.
  */
 
 export interface WorkerStatus {
@@ -14,6 +13,11 @@ export interface WorkerStatus {
   startedAt: string;
   /** How many times the slot's process was replaced after it died. */
   restarts: number;
+  /**
+   * serving; starting (forked, not listening yet); restarting (dead, to be replaced after a
+   * backoff that grows while it keeps dying young); stopped (shutting down).
+   */
+  state: "starting" | "serving" | "restarting" | "stopped";
 }
 
 /** The slot of a process that serves on its own. */
@@ -29,5 +33,6 @@ export function singleProcessWorker(): WorkerStatus {
     pid: process.pid,
     startedAt: PROCESS_STARTED_AT,
     restarts: 0,
+    state: "serving",
   };
 }

@@ -80,6 +80,7 @@ export class FakeControl implements ControlApi {
     {
       name: "stable",
       breaker: "closed",
+      breakerWorkers: 1,
       endpoints: [
         { url: "http://10.0.0.11:8080", healthy: true, ejected: false, state: "ready" },
         { url: "http://10.0.0.12:8080", healthy: false, ejected: true, state: "ready" },
@@ -88,6 +89,7 @@ export class FakeControl implements ControlApi {
     {
       name: "canary",
       breaker: "open",
+      breakerWorkers: 1,
       endpoints: [{ url: "http://10.0.0.21:8080", healthy: true, ejected: false, state: "ready" }],
     },
   ];
@@ -134,7 +136,9 @@ export class FakeControl implements ControlApi {
       ready: this.isReadyNow,
       draining: this.isDrainingNow,
       fleet: null,
-      workers: [{ id: 1, pid: 4242, startedAt: "2025-01-02T03:00:00.000Z", restarts: 0 }],
+      workers: [
+        { id: 1, pid: 4242, startedAt: "2025-01-02T03:00:00.000Z", restarts: 0, state: "serving" },
+      ],
     };
   }
 

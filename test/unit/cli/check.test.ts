@@ -103,19 +103,15 @@ describe("runCheck", () => {
     });
   });
 
-  it("accepts more workers, and warns (exit 0) that this build does not run them", async () => {
+  it("accepts more workers, and auto, without a word", async () => {
     const several = await fileWithWorkers("4");
     expect(await check(several)).toEqual({
       code: 0,
       stdout: [`${several}: ok (1 route, 1 upstream, 1 endpoint, 0 rollouts)`],
-      stderr: [
-        `${several}:5:1: workers: warning: more than 1 worker is not run by this build yet: serve refuses workers: 4 (set workers: 1 or remove the key)`,
-      ],
+      stderr: [],
     });
     const auto = await fileWithWorkers("auto");
-    expect((await check(auto)).stderr).toEqual([
-      `${auto}:5:1: workers: warning: more than 1 worker is not run by this build yet: serve refuses "auto" where the cgroup allows more than one CPU (set workers: 1 or remove the key)`,
-    ]);
+    expect((await check(auto)).stderr).toEqual([]);
   });
 
   it("exits 1 for a workers value out of range, at its line and column", async () => {

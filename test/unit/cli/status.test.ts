@@ -1,3 +1,4 @@
+import type { WorkerStatus } from "../../../src/workers/worker-status.ts";
 import { describe, expect, it } from "vitest";
 import type { StatusView } from "../../../src/control/control-api.ts";
 import {
@@ -13,10 +14,11 @@ const VIEW: StatusView = {
     { name: "web", split: { stable: 99.5, canary: 0.5 }, splitSource: "admin", rollout: null },
   ],
   upstreams: [
-    { name: "stable", breaker: "halfOpen", endpoints: [] },
+    { name: "stable", breaker: "halfOpen", breakerWorkers: 1, endpoints: [] },
     {
       name: "canary",
       breaker: "closed",
+      breakerWorkers: 1,
       endpoints: [
         { url: "http://127.0.0.1:9", healthy: false, ejected: true, state: "ready" },
         { url: "http://127.0.0.1:10", healthy: true, ejected: false, state: "maintenance" },
@@ -33,7 +35,9 @@ const VIEW: StatusView = {
   ready: false,
   draining: true,
   fleet: null,
-  workers: [{ id: 1, pid: 1234, startedAt: "2024-12-31T23:00:00.000Z", restarts: 0 }],
+  workers: [
+    { id: 1, pid: 1234, startedAt: "2024-12-31T23:00:00.000Z", restarts: 0, state: "serving" },
+  ],
 };
 
 describe("formatStatus", () => {
@@ -137,11 +141,17 @@ describe("formatStatus", () => {
 });
 
 describe("formatWorkers", () => {
-  const worker = (id: number, pid: number, restarts: number) => ({
+  const worker = (
+    id: number,
+    pid: number,
+    restarts: number,
+    state: WorkerStatus["state"] = "serving",
+  ): WorkerStatus => ({
     id,
     pid,
     startedAt: "2025-01-01T00:00:00.000Z",
     restarts,
+    state,
   });
 
   it("names the one process's pid and start, and restarts when there were some", () => {
@@ -156,6 +166,12 @@ describe("formatWorkers", () => {
   it("lists several workers' pids and their restarts summed", () => {
     expect(formatWorkers([worker(1, 11, 0), worker(2, 12, 1), worker(3, 13, 0)])).toBe(
       "3 (pids 11, 12, 13, 1 restart)",
+    );
+  });
+
+  it("names the workers that are not serving", () => {
+    expect(formatWorkers([worker(1, 11, 0), worker(2, 0, 4, "restarting")])).toBe(
+      "2 (pids 11, 0, 4 restarts; worker 2 restarting)",
     );
   });
 });

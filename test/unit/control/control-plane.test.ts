@@ -334,8 +334,8 @@ describe("ControlPlane.reload", () => {
     // The probes never answer: the endpoint that was serving keeps serving, the new one
     // waits for its first check, out of traffic.
     expect(h.control.status().upstreams[1]?.endpoints).toEqual([
-      { url: C1, healthy: true, ejected: false, state: "ready" },
-      { url: C2, healthy: false, ejected: false, state: "ready" },
+      { url: C1, healthy: true, ejected: false, state: "ready", ejectedWorkers: 0 },
+      { url: C2, healthy: false, ejected: false, state: "ready", ejectedWorkers: 0 },
     ]);
   });
 
@@ -396,15 +396,17 @@ describe("ControlPlane.status", () => {
       {
         name: "stable",
         breaker: "closed",
+        breakerWorkers: 1,
         endpoints: [
-          { url: S1, healthy: true, ejected: false, state: "ready" },
-          { url: S2, healthy: true, ejected: true, state: "ready" },
+          { url: S1, healthy: true, ejected: false, state: "ready", ejectedWorkers: 0 },
+          { url: S2, healthy: true, ejected: true, state: "ready", ejectedWorkers: 1 },
         ],
       },
       {
         name: "canary",
         breaker: "open",
-        endpoints: [{ url: C1, healthy: true, ejected: false, state: "ready" }],
+        breakerWorkers: 1,
+        endpoints: [{ url: C1, healthy: true, ejected: false, state: "ready", ejectedWorkers: 0 }],
       },
     ]);
   });
@@ -438,7 +440,7 @@ describe("ControlPlane.status", () => {
     h.runtime.phase = "serving";
     expect(h.control.status()).toMatchObject({ ready: false, draining: false });
     expect(h.control.status().upstreams[1]?.endpoints).toEqual([
-      { url: C1, healthy: false, ejected: false, state: "ready" },
+      { url: C1, healthy: false, ejected: false, state: "ready", ejectedWorkers: 0 },
     ]);
   });
 });
