@@ -82,11 +82,9 @@ export class WindowSeries {
 
   /**
    * Counts another process's closed second (a worker's, SPEC 11) in the current second, where
-   * it arrives: `originSecond` is when it was recorded, on this clock, and a second from before
-   * a fresh window's cut is left out. Off the request path, once per worker and second.
+   * it arrives. Off the request path, once per worker and second.
    */
-  mergeSecond(counts: SecondCounts, originSecond: number, nowMs: number): void {
-    if (originSecond < this.cutSecond) return;
+  mergeSecond(counts: SecondCounts, nowMs: number): void {
     const second = secondOf(nowMs);
     if (second > this.currentSecond) this.startSecond(second);
     if (nowMs > this.lastRecordMs) this.lastRecordMs = nowMs;

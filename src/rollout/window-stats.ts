@@ -56,6 +56,8 @@ export class WindowStats implements ProxyRecorder {
   private readonly clock: Clock;
   private ringSize: number;
   private readonly routes = new Map<string, Map<string, WindowSeries>>();
+  /** Per route, the first second a fresh window keeps (merged worker seconds are checked). */
+  private readonly cutSeconds = new Map<string, number>();
   /** Reused by every summary: summaries run one at a time. */
   private readonly totals: WindowTotals = {
     requests: 0,
@@ -137,7 +139,8 @@ export class WindowStats implements ProxyRecorder {
   mergeSecond(records: readonly SecondCounts[], originSecond: number): void {
     const nowMs = this.clock.now();
     for (const record of records) {
-      this.seriesOf(record.route, record.upstream).mergeSecond(record, originSecond, nowMs);
+      if (originSecond < (this.cutSeconds.get(record.route) ?? -Infinity)) continue;
+      this.seriesOf(record.route, record.upstream).mergeSecond(record, nowMs);
     }
   }
 
@@ -154,6 +157,7 @@ export class WindowStats implements ProxyRecorder {
    * containing it.
    */
   resetFrom(route: string, fromMs: number): void {
+    this.cutSeconds.set(route, Math.max(this.cutSeconds.get(route) ?? -Infinity, secondOf(fromMs)));
     const byUpstream = this.routes.get(route);
     if (byUpstream === undefined) return;
     for (const series of byUpstream.values()) series.resetFrom(fromMs);
@@ -161,12 +165,13 @@ export class WindowStats implements ProxyRecorder {
 
   removeRoute(route: string): void {
     this.routes.delete(route);
+    this.cutSeconds.delete(route);
   }
 
   /** After a reload: drops the series of routes that are gone. */
   retainOnly(routes: ReadonlySet<string>): void {
     for (const route of this.routes.keys()) {
-      if (!routes.has(route)) this.routes.delete(route);
+      if (!routes.has(route)) this.removeRoute(route);
     }
   }
 

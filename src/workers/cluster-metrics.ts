@@ -39,10 +39,18 @@ export class ClusterMetrics {
     this.#baseline = sumOf([this.#baseline, kept]);
   }
 
-  /** Drops baseline series naming what the config no longer has (as a reload does to live ones). */
-  retainOnly(
-    isLive: (labels: Readonly<Record<string, string | number | undefined>>) => boolean,
-  ): void {
+  /**
+   * After a reload: drops baseline series naming a route or upstream the config no longer has,
+   * as the workers' metrics drop their live ones.
+   */
+  retainNames(routes: ReadonlySet<string>, upstreams: ReadonlySet<string>): void {
+    const isKnown = (value: string | number | undefined, names: ReadonlySet<string>): boolean =>
+      value === undefined || names.has(String(value));
+    const isLive = (labels: Readonly<Record<string, string | number | undefined>>): boolean =>
+      isKnown(labels.route, routes) &&
+      isKnown(labels.upstream, upstreams) &&
+      isKnown(labels.from, upstreams) &&
+      isKnown(labels.to, upstreams);
     this.#baseline = this.#baseline.map((metric) => ({
       ...metric,
       values: metric.values.filter((value) => isLive(value.labels)),

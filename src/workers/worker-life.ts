@@ -64,9 +64,10 @@ export class WorkerLife {
       windowStats: plane.windowStats,
       metrics: plane.metrics,
       upstreams: () => plane.runtime.current.upstreams,
-      send: (report) => void sendToPrimary({ type: "report", report }),
+      send: (report) => sendToPrimary({ type: "report", report }),
     });
-    reporter.start();
+    // Before "listening": status counts this worker's breakers from the start.
+    await reporter.start();
     await sendToPrimary({ type: "listening", port: plane.proxy.port });
     await sendToPrimary({ type: "applied", version: plane.version });
     for (const signal of ["SIGTERM", "SIGINT"] as const) {

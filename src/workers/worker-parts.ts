@@ -70,6 +70,11 @@ export function buildWorkerParts(options: WorkerPartsOptions): WorkerParts {
     drainTimeoutMs: () => runtime.current.config.server.drainTimeout,
   });
   options.changes.follow(() => {
+    const { config } = runtime.current;
+    metrics.retainNames(
+      new Set(config.routes.map((route) => route.name)),
+      new Set(Object.keys(config.upstreams)),
+    );
     pool.publish();
   });
   return { pool, metrics, resilience };

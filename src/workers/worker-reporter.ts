@@ -18,7 +18,7 @@ export interface WorkerReporterOptions {
   readonly windowStats: WindowStats;
   readonly metrics: Metrics;
   readonly upstreams: () => UpstreamMap;
-  readonly send: (report: WorkerReport) => void;
+  readonly send: (report: WorkerReport) => Promise<void>;
 }
 
 export class WorkerReporter {
@@ -36,7 +36,9 @@ export class WorkerReporter {
     this.#reportedUpTo = this.#seconds.currentLocal() - 1;
   }
 
-  start(): void {
+  /** Reports at once (the primary knows this worker's state from its first moment), then each second. */
+  async start(): Promise<void> {
+    await this.#report(this.#reportedUpTo);
     this.#schedule();
   }
 
@@ -70,7 +72,7 @@ export class WorkerReporter {
       if (records.length > 0) seconds.push({ wallSecond: this.#seconds.toFleet(second), records });
     }
     this.#reportedUpTo = Math.max(this.#reportedUpTo, lastSecond);
-    send({
+    await send({
       seconds,
       metrics: await metrics.registry.getMetricsAsJSON(),
       upstreams: upstreamReports(upstreams()),

@@ -289,3 +289,37 @@ describe("requests an unavailable upstream could not take", () => {
     expect(window.summarize("web", "stable", 5000, clock.now()).requests).toBe(0);
   });
 });
+
+describe("mergeSecond: a worker's closed second (SPEC 11)", () => {
+  it("counts another process's second, buckets included, where it arrives", () => {
+    const clock = new ManualClock(10_000);
+    const primary = stats(60_000, clock);
+    const worker = stats(60_000, new ManualClock(0));
+    for (let i = 0; i < 10; i++) worker.record("web", "canary", 20 + i, i < 3, 500);
+    const [record] = worker.readSecond(0);
+    primary.mergeSecond(record === undefined ? [] : [record], 9);
+    primary.record("web", "canary", 25, false, 10_000);
+    expect(primary.summarize("web", "canary", 10_000, 10_000)).toMatchObject({
+      requests: 11,
+      failures: 3,
+      latencyP50Ms: primary.summarize("web", "canary", 10_000, 10_000).latencyP50Ms,
+    });
+    const alone = stats(60_000, new ManualClock(0));
+    for (let i = 0; i < 10; i++) alone.record("web", "canary", 20 + i, i < 3, 10_000);
+    alone.record("web", "canary", 25, false, 10_000);
+    expect(primary.summarize("web", "canary", 10_000, 10_000)).toEqual(
+      alone.summarize("web", "canary", 10_000, 10_000),
+    );
+  });
+
+  it("leaves out a second recorded before a fresh window", () => {
+    const clock = new ManualClock(20_000);
+    const primary = stats(60_000, clock);
+    primary.resetFrom("web", 20_000);
+    const counts = { route: "web", upstream: "canary", attempts: 5, failures: 5, buckets: [] };
+    primary.mergeSecond([counts], 19);
+    expect(primary.summarize("web", "canary", 10_000, 20_000).requests).toBe(0);
+    primary.mergeSecond([counts], 20);
+    expect(primary.summarize("web", "canary", 10_000, 20_000).requests).toBe(5);
+  });
+});
