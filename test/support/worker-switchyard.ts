@@ -31,13 +31,14 @@ type Upstreams = Record<string, Record<string, unknown>>;
 
 /**
  * Starts serve with `workers` over upstreams `stable` and `canary` (split 100/0 on route `web`);
- * `extra` adds top-level keys, `upstreamsOf` changes the upstreams.
+ * `extra` adds top-level keys, `upstreamsOf` changes the upstreams, `route` adds to the route.
  */
 export async function startWorkerSwitchyard(
   cleanups: Cleanups,
   workers: number | "auto",
   extra: Record<string, unknown> = {},
   upstreamsOf: (upstreams: Upstreams) => Upstreams = (upstreams) => upstreams,
+  route: Record<string, unknown> = {},
 ): Promise<WorkerSwitchyard> {
   const stable = cleanups.track(await startEchoBackend({ name: "stable" }));
   const canary = cleanups.track(await startEchoBackend({ name: "canary" }));
@@ -50,7 +51,7 @@ export async function startWorkerSwitchyard(
       stable: { endpoints: [stable.url] },
       canary: { endpoints: [canary.url] },
     }),
-    routes: [{ name: "web", split: { stable: 100, canary: 0 } }],
+    routes: [{ name: "web", split: { stable: 100, canary: 0 }, ...route }],
     ...extra,
   };
   await writeFile(configFile, configText(raw));

@@ -207,6 +207,36 @@ describe("workers: 2", () => {
     );
   });
 
+  it("judges a rollout on every worker's requests", async () => {
+    // One step to 100%: the one decision, an interval after the start, counts the canary's
+    // attempts, which are every request sent (about half through each worker).
+    const running = await startWorkerSwitchyard(cleanups, 2, {}, (upstreams) => upstreams, {
+      rollout: {
+        target: "canary",
+        baseline: "stable",
+        steps: [100],
+        approvalBefore: [],
+        interval: "15s",
+        minRequests: 10,
+        checks: [{ metric: "errorRate", max: 0.5, action: "rollback" }],
+      },
+    });
+    expect(await answeredOnFreshConnections(running.proxyUrl, REQUESTS)).toEqual({
+      canary: REQUESTS,
+    });
+    const decision = await waitFor(
+      async () => {
+        const answer = await adminCall(running.adminUrl, "GET", "/api/v1/events");
+        const { events } = answer.json as {
+          events: { type: string; metrics?: { requests: number } }[];
+        };
+        return events.find((event) => event.type === "rollout.decision");
+      },
+      { timeoutMs: 2 * WORKERS_DEADLINE_MS, intervalMs: 200, description: "a rollout decision" },
+    );
+    expect(decision.metrics?.requests).toBe(REQUESTS);
+  });
+
   it("drains every worker on SIGTERM and exits 0 with nothing left running", async () => {
     const running = await startWorkerSwitchyard(cleanups, 2, { server: { drainDelay: "200ms" } });
     const pids = workerPids(await running.status());
