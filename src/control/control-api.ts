@@ -42,7 +42,7 @@ export interface EndpointStatus {
   healthy: boolean;
   /** With workers (SPEC 11): ejected by at least one worker's outlier detection. */
   ejected: boolean;
-  /** In status: how many workers have it ejected (0 or 1 with `workers: 1`). */
+  /** How many workers have it ejected (0 or 1 with `workers: 1`). */
   ejectedWorkers?: number;
   /** The operator's say (SPEC 12): only `ready` endpoints take new requests. */
   state: EndpointAdminState;

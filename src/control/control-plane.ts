@@ -377,7 +377,7 @@ export class ControlPlane implements ControlApi {
     const view =
       endpoint === undefined
         ? { url, healthy: false, ejected: false, state }
-        : endpointStatus(endpoint);
+        : this.endpointStatus(endpoint);
     return { ok: true, value: { upstream, index, before, ...view } };
   }
 
@@ -428,10 +428,19 @@ export class ControlPlane implements ControlApi {
       name: upstream.name,
       breaker: breaker.state,
       breakerWorkers: breaker.workers,
-      endpoints: upstream.endpoints.map((endpoint) => {
-        const ejectedWorkers = this.workers.ejectedIn(endpoint);
-        return { ...endpointStatus(endpoint), ejected: ejectedWorkers > 0, ejectedWorkers };
-      }),
+      endpoints: upstream.endpoints.map((endpoint) => this.endpointStatus(endpoint)),
+    };
+  }
+
+  /** With workers, `ejected` when any worker ejected it, and how many did. */
+  private endpointStatus(endpoint: Endpoint): EndpointStatus {
+    const ejectedWorkers = this.workers.ejectedIn(endpoint);
+    return {
+      url: endpoint.url,
+      healthy: endpoint.isHealthy,
+      ejected: ejectedWorkers > 0,
+      ejectedWorkers,
+      state: endpoint.adminState,
     };
   }
 
@@ -460,15 +469,6 @@ export class ControlPlane implements ControlApi {
     const phase = this.runtime.phase;
     return phase === "draining" || phase === "closing";
   }
-}
-
-function endpointStatus(endpoint: Endpoint): EndpointStatus {
-  return {
-    url: endpoint.url,
-    healthy: endpoint.isHealthy,
-    ejected: endpoint.isEjected,
-    state: endpoint.adminState,
-  };
 }
 
 function unknownRoute(route: string): ControlResult<never> {

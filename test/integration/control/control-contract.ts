@@ -95,6 +95,7 @@ export function runControlContract(name: string, factory: ControlFactory): void 
             pid: expect.any(Number) as unknown,
             startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown,
             restarts: 0,
+            state: "serving",
           },
         ]);
         expect(workers[0]?.pid).toBeGreaterThan(0);
