@@ -84,7 +84,8 @@ export class WorkerDataPlane {
       logger,
       clock,
       port: options.port,
-      reusePort: true,
+      // Linux shares the port in the kernel; elsewhere node:cluster's primary hands out connections.
+      reusePort: process.platform === "linux",
     }));
     this.#version = first.version;
   }

@@ -136,6 +136,29 @@ describe("workers: 2", () => {
     expect(events.events.filter((e) => e.type === "worker.exited")).toMatchObject([{ worker: 1 }]);
   });
 
+  it("logs and shows a worker that keeps dying young, and backs off between its replacements", async () => {
+    const running = await startWorkerSwitchyard(cleanups, 2);
+    for (let kill = 1; kill <= 3; kill++) {
+      const victim = (await running.status()).workers[0]?.pid ?? 0;
+      process.kill(victim, "SIGKILL");
+      await waitForWorkers(
+        running,
+        (status) => status.workers[0]?.state === "serving" && status.workers[0].pid !== victim,
+        `worker 1 replaced after kill ${String(kill)}`,
+      );
+    }
+    const status = await running.status();
+    expect(status.workers.map((w) => w.restarts)).toEqual([3, 0]);
+    const crashLoop = running.logs().filter((line) => line.msg.startsWith("worker crash loop"));
+    expect(crashLoop).toHaveLength(1);
+    expect(crashLoop[0]).toMatchObject({ level: "error", worker: 1, youngDeaths: 3 });
+    const delays = running
+      .logs()
+      .filter((line) => line.worker === 1 && typeof line.restartInMs === "number")
+      .map((line) => line.restartInMs);
+    expect(delays).toEqual([200, 400, 800]);
+  });
+
   it("reloads once, in the primary, on SIGHUP; a worker ignores a SIGHUP of its own", async () => {
     const running = await startWorkerSwitchyard(cleanups, 2);
     const pids = workerPids(await running.status());
