@@ -245,7 +245,7 @@ export class WorkerPool implements Component {
         return;
       case "applied":
         slot.applied = Math.max(slot.applied, message.version);
-        for (const check of [...this.#appliedWaiters]) check();
+        this.#recheckSettled();
         return;
       case "report":
         this.#options.onReport(slot.id, message.report);
@@ -272,6 +272,12 @@ export class WorkerPool implements Component {
   }
 
   #exited(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
+    this.#settleExit(slot, worker, code, signal);
+    // A write waiting for every worker no longer waits for this one.
+    this.#recheckSettled();
+  }
+
+  #settleExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
     if (slot.worker !== worker) return;
     slot.worker = undefined;
     this.#options.onExit(slot.id);
@@ -316,6 +322,10 @@ export class WorkerPool implements Component {
       this.#options.onRestart(slot.id);
       this.#fork(slot);
     }, delayMs);
+  }
+
+  #recheckSettled(): void {
+    for (const check of [...this.#appliedWaiters]) check();
   }
 
   #isSettled(): boolean {
