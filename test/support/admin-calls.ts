@@ -11,6 +11,7 @@ import type {
 } from "../../src/control/control-api.ts";
 import type { LoggedEvent } from "../../src/events/event-log.ts";
 import { httpRequest, type HttpResult, type RequestHeaders } from "./http-client.ts";
+import { waitFor } from "./ports.ts";
 
 export interface AdminCallOptions {
   token?: string;
@@ -72,6 +73,21 @@ export async function getStatus(adminUrl: string, token?: string): Promise<Statu
     throw new Error(`GET /api/v1/status answered ${String(answer.status)}: ${answer.body}`);
   }
   return answer.json as StatusView;
+}
+
+/** Polls GET /api/v1/status until `check` holds; resolves with the status that passed. */
+export async function waitForStatusOf(
+  adminUrl: string,
+  check: (status: StatusView) => boolean,
+  options: { description: string; timeoutMs: number; intervalMs: number },
+): Promise<StatusView> {
+  let last: StatusView | undefined;
+  await waitFor(async () => {
+    last = await getStatus(adminUrl);
+    return check(last);
+  }, options);
+  if (last === undefined) throw new Error(`no status while waiting for ${options.description}`);
+  return last;
 }
 
 /** `PUT /api/v1/routes/ROUTE/weights`; throws unless it answers 200. */

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StatusView } from "../../src/control/control-api.ts";
 import type { LoggedEvent } from "../../src/events/event-log.ts";
-import { adminCall, getStatus } from "./admin-calls.ts";
+import { adminCall, getStatus, waitForStatusOf } from "./admin-calls.ts";
 import type { Cleanups } from "./cleanups.ts";
 import { configText } from "./file-switchyard.ts";
 import { waitFor } from "./ports.ts";
@@ -110,21 +110,16 @@ export async function spawnReplica(
 }
 
 /** Waits until `check` holds for the replica's status (polled). */
-export async function waitForStatus(
+export function waitForStatus(
   replica: FleetReplica,
   check: (status: StatusView) => boolean,
   description: string,
 ): Promise<StatusView> {
-  let last: StatusView | undefined;
-  await waitFor(
-    async () => {
-      last = await replica.status();
-      return check(last);
-    },
-    { timeoutMs: FLEET_TEST_DEADLINE_MS, intervalMs: POLL_MS, description },
-  );
-  if (last === undefined) throw new Error(`no status while waiting for ${description}`);
-  return last;
+  return waitForStatusOf(replica.adminUrl, check, {
+    timeoutMs: FLEET_TEST_DEADLINE_MS,
+    intervalMs: POLL_MS,
+    description,
+  });
 }
 
 /** The replica that leads, once exactly one of `replicas` says it does. */

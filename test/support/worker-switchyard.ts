@@ -8,12 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent } from "undici";
 import type { StatusView } from "../../src/control/control-api.ts";
-import { getStatus } from "./admin-calls.ts";
+import { getStatus, waitForStatusOf } from "./admin-calls.ts";
 import type { Cleanups } from "./cleanups.ts";
 import { startEchoBackend, type EchoBackend } from "./echo-backend.ts";
 import { configText } from "./file-switchyard.ts";
 import { get } from "./http-client.ts";
-import { waitFor } from "./ports.ts";
 import { startSwitchyardProcess, type ServingSwitchyard } from "./switchyard-process.ts";
 
 /** Generous: a worker's replacement is a whole Node process starting on a busy machine. */
@@ -90,21 +89,16 @@ export async function answeredOnFreshConnections(
 }
 
 /** Polls status until `check` holds. */
-export async function waitForWorkers(
+export function waitForWorkers(
   running: WorkerSwitchyard,
   check: (status: StatusView) => boolean,
   description: string,
 ): Promise<StatusView> {
-  let last: StatusView | undefined;
-  await waitFor(
-    async () => {
-      last = await running.status();
-      return check(last);
-    },
-    { timeoutMs: WORKERS_DEADLINE_MS, intervalMs: POLL_MS, description },
-  );
-  if (last === undefined) throw new Error(`no status while waiting for ${description}`);
-  return last;
+  return waitForStatusOf(running.adminUrl, check, {
+    timeoutMs: WORKERS_DEADLINE_MS,
+    intervalMs: POLL_MS,
+    description,
+  });
 }
 
 /** Whether a process with this pid exists (signal 0 probes without signalling). */
