@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import { runToEnd } from "./child-processes.ts";
 import { cpuUsageBetween, takeCpuSnapshot, type CpuUsage } from "./cpu-usage.ts";
 import type { CpuLayout } from "./cpu-layout.ts";
+import type { MeasuredProcesses } from "./process-tree.ts";
 
 const AUTOCANNON_CLI = createRequire(import.meta.url).resolve("autocannon/autocannon.js");
 
@@ -25,7 +26,7 @@ export interface LoadResult {
   requests: number;
   /** Connection errors, timeouts and non-2xx answers together. */
   errors: number;
-  /** CPU time of the watched process per completed request, in microseconds. */
+  /** CPU time of the watched processes per completed request, in microseconds. */
   cpuMicrosPerRequest: number | undefined;
   cpu: CpuUsage;
 }
@@ -40,11 +41,11 @@ interface AutocannonJson {
   requests: { total: number };
 }
 
-/** Runs autocannon against `settings.url`; `watchPid` is the process whose CPU time is read. */
+/** Runs autocannon against `settings.url`; `watched`: the processes whose CPU time is read. */
 export async function runAutocannon(
   settings: LoadSettings,
   layout: CpuLayout,
-  watchPid: number | undefined,
+  watched: MeasuredProcesses,
 ): Promise<LoadResult> {
   const args = [
     AUTOCANNON_CLI,
@@ -58,14 +59,14 @@ export async function runAutocannon(
     "1",
     settings.url,
   ];
-  const before = takeCpuSnapshot(watchPid);
+  const before = takeCpuSnapshot(watched);
   const timeoutMs = (settings.durationSeconds + 30) * 1000;
   const stdout = await runToEnd(
     "autocannon",
     layout.wrap("load", process.execPath, args),
     timeoutMs,
   );
-  const cpu = cpuUsageBetween(before, takeCpuSnapshot(watchPid));
+  const cpu = cpuUsageBetween(before, takeCpuSnapshot(watched));
   const json = parseJson(stdout);
   return {
     requestsPerSecond: json.duration > 0 ? json.requests.total / json.duration : 0,

@@ -1,23 +1,28 @@
 /**
  * CPU time during a measurement, from /proc (Linux): how busy each core was, and how much of a
- * core the process under test used. A proxy near 100% is the bottleneck; a load core near 100%
- * means the client and backend limited the result, not the proxy.
+ * core the process under test used (summed over its process tree for a target that forks). A
+ * proxy near 100% is the bottleneck; a load core near 100% means the client and backend
+ * limited the result, not the proxy.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { measuredPids, type MeasuredProcesses } from "./process-tree.ts";
 
 export interface CpuSnapshot {
   atMs: number;
   /** Per CPU number: [busy ticks, all ticks]. */
   cores: Map<number, [number, number]>;
-  /** utime + stime of the watched process, in ticks; undefined when unreadable. */
+  /**
+   * utime + stime of the watched processes, in ticks; undefined when the first one is
+   * unreadable.
+   */
   processTicks: number | undefined;
 }
 
 export interface CpuUsage {
   /** Busy share of each core over the interval, 0..100, by CPU number. */
   coreBusyPercent: Record<string, number>;
-  /** The watched process's CPU time over the interval, in % of one core. */
+  /** The watched processes' CPU time over the interval, in % of one core. */
   processPercent: number | undefined;
   /** The same in seconds (resolution: one clock tick, usually 10 ms). */
   processSeconds: number | undefined;
@@ -25,8 +30,13 @@ export interface CpuUsage {
 
 const ticksPerSecond = readTicksPerSecond();
 
-export function takeCpuSnapshot(pid: number | undefined): CpuSnapshot {
-  return { atMs: performance.now(), cores: readCores(), processTicks: readProcessTicks(pid) };
+/** `watched`: whose CPU time to read (none: only the cores). */
+export function takeCpuSnapshot(watched: MeasuredProcesses | undefined): CpuSnapshot {
+  return {
+    atMs: performance.now(),
+    cores: readCores(),
+    processTicks: watched === undefined ? undefined : readTicks(watched),
+  };
 }
 
 export function cpuUsageBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
@@ -68,8 +78,19 @@ function readCores(): Map<number, [number, number]> {
   return cores;
 }
 
-function readProcessTicks(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
+/**
+ * The summed CPU ticks of the watched processes. A descendant that ended between two readings
+ * drops its ticks from the later one; the bench's targets keep their processes for the run.
+ */
+function readTicks(watched: MeasuredProcesses): number | undefined {
+  const [root, ...descendants] = measuredPids(watched);
+  const rootTicks = root === undefined ? undefined : readProcessTicks(root);
+  if (rootTicks === undefined) return undefined;
+  return descendants.reduce((sum, pid) => sum + (readProcessTicks(pid) ?? 0), rootTicks);
+}
+
+/** utime + stime of one process, all its threads included. */
+function readProcessTicks(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the parenthesised command name (which may contain spaces).

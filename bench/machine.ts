@@ -11,6 +11,7 @@ import { nginxVersion } from "./baselines/nginx.ts";
 import { cpuUsageBetween, takeCpuSnapshot } from "./cpu-usage.ts";
 import { sleep } from "./loopback.ts";
 import { redisServerVersion } from "./redis-server.ts";
+import { wrkVersion } from "./wrk-run.ts";
 
 const IDLE_CHECK_MS = 2000;
 
@@ -25,6 +26,8 @@ export interface MachineDescription {
   haproxy: string | null;
   /** redis-server, for the switchyard-fleet target. */
   redis: string | null;
+  /** wrk, for the high-concurrency round. */
+  wrk: string | null;
   /** Where each process ran (see bench/README.md, "Process layout"). */
   cpuLayout: string;
   startedAt: string;
@@ -49,6 +52,7 @@ export async function describeMachine(cpuLayout: string): Promise<MachineDescrip
     nginx: nginxVersion() ?? null,
     haproxy: haproxyVersion() ?? null,
     redis: redisServerVersion() ?? null,
+    wrk: wrkVersion() ?? null,
     cpuLayout,
     startedAt: new Date().toISOString(),
     loadAverageAtStart: roundedLoad(),

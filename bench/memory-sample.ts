@@ -1,9 +1,11 @@
 /**
- * Memory readings: the kernel's view of any process (RSS from /proc), and switchyard's own view
- * after a full GC, asked over IPC from bench/memory-probe.ts.
+ * Memory readings: the kernel's view of any process (RSS from /proc, summed over the process
+ * tree for a target that forks), and switchyard's own view after a full GC, asked over IPC
+ * from bench/memory-probe.ts.
  */
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { measuredPids, type MeasuredProcesses } from "./process-tree.ts";
 
 export interface MemorySample {
   rssBytes: number;
@@ -15,8 +17,19 @@ export interface MemorySample {
 export const SAMPLE_MESSAGE = "sample";
 const SAMPLE_TIMEOUT_MS = 5000;
 
-/** Resident set size of `pid` in bytes (VmRSS), or undefined when /proc has no answer. */
-export function readRssBytes(pid: number): number | undefined {
+/**
+ * Resident set size of the measured processes in bytes (VmRSS, summed), or undefined when
+ * /proc has no answer for the first one. Pages the processes share (code, for one) are
+ * counted once per process, as the kernel reports each process's RSS.
+ */
+export function readRssBytes(measured: MeasuredProcesses): number | undefined {
+  const [root, ...descendants] = measuredPids(measured);
+  const rootRss = root === undefined ? undefined : readProcessRssBytes(root);
+  if (rootRss === undefined) return undefined;
+  return descendants.reduce((sum, pid) => sum + (readProcessRssBytes(pid) ?? 0), rootRss);
+}
+
+function readProcessRssBytes(pid: number): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const kb = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status)?.[1];

@@ -15,6 +15,8 @@ const RSS_SAMPLE_MS = 200;
 
 export interface MemoryResult {
   name: string;
+  /** RSS summed over its process tree (the primary and its workers). */
+  isProcessTree: boolean;
   idleRssMb: number;
   /** Connections that stayed open; fewer than asked means the proxy refused or closed some. */
   heldConnections: number;
@@ -38,28 +40,29 @@ export async function measureMemory(
 ): Promise<MemoryResult> {
   await sleep(SETTLE_MS);
   const idleHeap = await target.sampleMemory?.();
-  const idleRss = readRssBytes(target.pid) ?? Number.NaN;
+  const idleRss = readRssBytes(target.measured) ?? Number.NaN;
 
   const held = await holdConnections(target.port, connections);
   await sleep(SETTLE_MS);
   const heldHeap = await target.sampleMemory?.();
-  const heldRss = readRssBytes(target.pid) ?? Number.NaN;
+  const heldRss = readRssBytes(target.measured) ?? Number.NaN;
   const heldCount = held.openCount;
   held.closeAll();
   await sleep(SETTLE_MS);
 
   let peakRss = 0;
   const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, readRssBytes(target.pid) ?? 0);
+    peakRss = Math.max(peakRss, readRssBytes(target.measured) ?? 0);
   }, RSS_SAMPLE_MS);
   try {
     const load = await runAutocannon(
       { url: target.url, connections, durationSeconds: loadSeconds },
       layout,
-      target.pid,
+      target.measured,
     );
     return {
       name: target.name,
+      isProcessTree: target.measured.includesDescendants,
       idleRssMb: toMb(idleRss),
       heldConnections: heldCount,
       heldRssMb: toMb(heldRss),

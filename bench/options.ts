@@ -1,10 +1,12 @@
 /** The `npm run bench` flags, parsed and checked; bench/README.md lists them. */
 import { parseArgs } from "node:util";
+import { WRK_THREADS } from "./wrk-run.ts";
 
 export const TARGET_NAMES = [
   "direct",
   "switchyard",
   "switchyard-fleet",
+  "switchyard-workers",
   "undici-forwarder",
   "http-proxy-3",
   "nginx",
@@ -27,6 +29,10 @@ export interface BenchOptions {
   fixedRatePerSecond: number | undefined;
   isMemory: boolean;
   memoryConnections: number;
+  isHighConcurrency: boolean;
+  /** wrk's connections in the high-concurrency round. */
+  highConcurrencyConnections: number;
+  highConcurrencyDurationSeconds: number;
   /** Soak mode when set: only the soak runs, for this long. */
   soakSeconds: number | undefined;
   /** Where latest.{md,json} (or soak.{md,json}) go. */
@@ -43,6 +49,9 @@ export const USAGE = `npm run bench -- [flags]
   --no-fixed-rate       skip the fixed-rate latency run
   --no-memory           skip the memory measurement
   --memory-connections N  held keep-alive connections for the memory run (default 1000)
+  --high-concurrency-connections N  wrk connections in the high-concurrency round (default 1000)
+  --high-concurrency-duration S     seconds per high-concurrency round (default: half of --duration)
+  --no-high-concurrency  skip the high-concurrency round (wrk)
   --soak DURATION       soak mode only, e.g. 10m, 90s, 1h: RSS and heap slope under load
   --out DIR             results directory (default bench/results)`;
 
@@ -61,6 +70,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       "fixed-rate": { type: "boolean", default: true },
       memory: { type: "boolean", default: true },
       "memory-connections": { type: "string", default: "1000" },
+      "high-concurrency": { type: "boolean", default: true },
+      "high-concurrency-connections": { type: "string", default: "1000" },
+      "high-concurrency-duration": { type: "string" },
       soak: { type: "string" },
       out: { type: "string", default: "bench/results" },
       help: { type: "boolean", default: false },
@@ -71,9 +83,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (backend !== undefined && !isOneOf(BACKEND_KINDS, backend)) {
     throw new Error(`--backend takes ${BACKEND_KINDS.join(" or ")}, got "${backend}"`);
   }
+  const durationSeconds = positiveInteger("--duration", values.duration);
   return {
     rounds: positiveInteger("--rounds", values.rounds),
-    durationSeconds: positiveInteger("--duration", values.duration),
+    durationSeconds,
     connections: positiveInteger("--connections", values.connections),
     targets: values.only === undefined ? TARGET_NAMES : parseTargets(values.only),
     backend,
@@ -82,6 +95,12 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       values.rate === undefined ? undefined : positiveInteger("--rate", values.rate),
     isMemory: values.memory,
     memoryConnections: positiveInteger("--memory-connections", values["memory-connections"]),
+    isHighConcurrency: values["high-concurrency"],
+    highConcurrencyConnections: wrkConnections(values["high-concurrency-connections"]),
+    highConcurrencyDurationSeconds:
+      values["high-concurrency-duration"] === undefined
+        ? Math.ceil(durationSeconds / 2)
+        : positiveInteger("--high-concurrency-duration", values["high-concurrency-duration"]),
     soakSeconds: values.soak === undefined ? undefined : parseDurationSeconds(values.soak),
     outDir: values.out,
   };
@@ -111,6 +130,15 @@ export function parseDurationSeconds(text: string): number {
   const unitSeconds = found[2] === "h" ? 3600 : found[2] === "m" ? 60 : 1;
   if (amount === 0) throw new Error("--soak must be longer than zero");
   return amount * unitSeconds;
+}
+
+/** wrk needs at least one connection per thread (it runs two). */
+function wrkConnections(text: string): number {
+  const value = positiveInteger("--high-concurrency-connections", text);
+  if (value < WRK_THREADS) {
+    throw new Error(`--high-concurrency-connections must be at least ${WRK_THREADS}, got ${value}`);
+  }
+  return value;
 }
 
 function positiveInteger(flag: string, text: string): number {

@@ -1,6 +1,7 @@
 /** Markdown for the results: what `npm run bench` prints and writes to bench/results/. */
 import { describeFleetCheck } from "./fleet-check.ts";
 import type { MachineDescription } from "./machine.ts";
+import type { TargetSummary } from "./saturation.ts";
 import { isSkipped, type RunSettings, type SoakResults, type SuiteResults } from "./results.ts";
 
 export function suiteMarkdown(results: SuiteResults): string {
@@ -51,10 +52,74 @@ export function suiteMarkdown(results: SuiteResults): string {
   for (const skipped of results.saturation.skipped) {
     lines.push("", `Skipped ${skipped.name}: ${skipped.reason}.`);
   }
+  lines.push(...placementLines(results.saturation.targets));
   const fleetCheck = results.saturation.fleetCheck;
   if (fleetCheck !== null) lines.push("", `${describeFleetCheck(fleetCheck)}.`);
+  lines.push("", ...highConcurrencyLines(results));
   lines.push("", ...fixedRateLines(results), "", ...memoryLines(results), "");
   return lines.join("\n");
+}
+
+/**
+ * Targets measured otherwise than the layout line says: unpinned while others are pinned, or
+ * over a process tree.
+ */
+function placementLines(targets: readonly Placed[]): string[] {
+  const lines: string[] = [];
+  const unpinned = targets.filter((t) => !t.isPinned).map((t) => t.name);
+  const trees = targets.filter((t) => t.isProcessTree).map((t) => t.name);
+  if (unpinned.length > 0 && targets.some((t) => t.isPinned)) {
+    lines.push(
+      "",
+      `Unpinned: ${unpinned.join(", ")}. Each of its processes may use every core, shared ` +
+        "with the load generator and the backend: its req/s is not what one core delivers, " +
+        "and the load core busy % includes its own work.",
+    );
+  }
+  if (trees.length > 0) {
+    lines.push(
+      "",
+      `CPU and RSS of ${trees.join(", ")} are summed over its process tree (the primary and ` +
+        "its workers).",
+    );
+  }
+  return lines;
+}
+
+type Placed = Pick<TargetSummary, "name" | "isPinned" | "isProcessTree">;
+
+function highConcurrencyLines(results: SuiteResults): string[] {
+  const run = results.highConcurrency;
+  if (isSkipped(run)) return ["## High concurrency", "", `Skipped: ${run.skipped}.`];
+  const lines = [
+    `## High concurrency: wrk, ${count(run.connections)} connections, ${run.threads} threads, ` +
+      `median of ${run.rounds} alternating rounds of ${run.durationSeconds} s`,
+    "",
+    `Timeouts: requests that waited more than ${run.timeoutSeconds} s (not in the latencies). ` +
+      "Socket errors: connect, read and write errors. RSS: as the round ended.",
+    "",
+    "| target | req/s | p50 ms | p99 ms | max ms | timeouts | socket errors | non-2xx/3xx | CPU µs/req | RSS MB | ratio to haproxy | ratio to switchyard |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const t of run.targets) {
+    lines.push(
+      row([
+        t.name,
+        count(t.requestsPerSecond),
+        fixed(t.p50Ms, 1),
+        fixed(t.p99Ms, 1),
+        fixed(t.maxMs, 0),
+        count(t.timeouts),
+        count(t.otherSocketErrors),
+        count(t.non2xxOr3xx),
+        fixed(t.cpuMicrosPerRequest, 0),
+        fixed(t.rssMbAtEnd, 1),
+        fixed(t.ratioToHaproxy, 2),
+        fixed(t.ratioToSwitchyard, 2),
+      ]),
+    );
+  }
+  return [...lines, ...placementLines(run.targets)];
 }
 
 function fixedRateLines(results: SuiteResults): string[] {
@@ -139,6 +204,14 @@ function memoryLines(results: SuiteResults): string[] {
       ]),
     );
   }
+  const trees = memory.targets.filter((t) => t.isProcessTree).map((t) => t.name);
+  if (trees.length > 0) {
+    lines.push(
+      "",
+      `RSS of ${trees.join(", ")} is summed over its process tree (the primary and its ` +
+        "workers); it has no heap reading, which would be one process's.",
+    );
+  }
   return lines;
 }
 
@@ -202,6 +275,7 @@ function machineLines(machine: MachineDescription, settings: RunSettings): strin
     machine.nginx === null ? "nginx not installed" : `nginx ${machine.nginx}`,
     machine.haproxy === null ? "HAProxy not installed" : `HAProxy ${machine.haproxy}`,
     machine.redis === null ? "redis-server not installed" : `redis-server ${machine.redis}`,
+    machine.wrk === null ? "wrk not installed" : `wrk ${machine.wrk}`,
   ].join(", ");
   const args = settings.args.length === 0 ? "" : ` -- ${settings.args.join(" ")}`;
   return [

@@ -6,13 +6,15 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FixedRateResult } from "./fixed-rate.ts";
 import type { FleetCheck } from "./fleet-check.ts";
+import type { HighConcurrencyResult } from "./high-concurrency.ts";
 import type { MachineDescription } from "./machine.ts";
 import type { MemoryResult } from "./memory.ts";
 import type { TargetSummary } from "./saturation.ts";
 import type { SoakResult } from "./soak.ts";
 import type { SkippedTarget } from "./targets.ts";
 
-export const RESULTS_SCHEMA_VERSION = 1;
+/** 2: the switchyard-workers target, isPinned and isProcessTree, highConcurrency, machine.wrk. */
+export const RESULTS_SCHEMA_VERSION = 2;
 
 export interface RunSettings {
   /** The flags as given after `npm run bench --`. */
@@ -42,6 +44,7 @@ export interface SuiteResults {
   };
   fixedRate: FixedRateResult | Skipped;
   memory: { connections: number; loadSeconds: number; targets: MemoryResult[] } | Skipped;
+  highConcurrency: HighConcurrencyResult | Skipped;
 }
 
 export interface SoakResults {

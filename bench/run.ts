@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: saturation rounds against the direct backend, switchyard and the baseline
- * proxies; a fixed-rate latency run; memory with many keep-alive connections. Or, with
- * `--soak 10m`, only the soak. bench/README.md describes the flags, the process layout and the
- * output; results go to bench/results/.
+ * proxies; a fixed-rate latency run; memory with many keep-alive connections; a
+ * high-concurrency round under wrk. Or, with `--soak 10m`, only the soak. bench/README.md
+ * describes the flags, the process layout and the output; results go to bench/results/.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,9 +10,10 @@ import { join } from "node:path";
 import { nginxVersion } from "./baselines/nginx.ts";
 import { buildForBench, type BenchBuild } from "./build.ts";
 import { ChildProcesses } from "./child-processes.ts";
-import { detectCpuLayout } from "./cpu-layout.ts";
+import { detectCpuLayout, type CpuLayout } from "./cpu-layout.ts";
 import { runFixedRate, type FixedRateResult } from "./fixed-rate.ts";
 import { describeFleetCheck, type FleetCheck } from "./fleet-check.ts";
+import { runHighConcurrency } from "./high-concurrency.ts";
 import { describeMachine, roundedLoad } from "./machine.ts";
 import { measureMemory, type MemoryResult } from "./memory.ts";
 import { parseBenchOptions, type BenchOptions } from "./options.ts";
@@ -26,6 +27,7 @@ import {
 } from "./results.ts";
 import { runSaturation } from "./saturation.ts";
 import { runSoak } from "./soak.ts";
+import { wrkVersion } from "./wrk-run.ts";
 import {
   startBackend,
   startTarget,
@@ -141,23 +143,9 @@ async function main(argv: string[]): Promise<number> {
       );
     }
 
-    let memory: SuiteResults["memory"];
-    const proxies = running.filter((target) => target.isProxy);
-    if (!options.isMemory) memory = { skipped: "--no-memory" };
-    else if (proxies.length === 0) memory = { skipped: "no proxy among --only" };
-    else {
-      const loadSeconds = Math.min(MEMORY_LOAD_MAX_SECONDS, options.durationSeconds);
-      const targets: MemoryResult[] = [];
-      for (const target of proxies) {
-        log(`memory ${target.name} with ${options.memoryConnections} connections`);
-        targets.push(await measureMemory(target, options.memoryConnections, loadSeconds, layout));
-      }
-      memory = {
-        connections: options.memoryConnections,
-        loadSeconds,
-        targets,
-      };
-    }
+    const memory = await memoryPhase(running, options, layout);
+    // Last, so the memory run's idle RSS still follows the saturation rounds alone.
+    const highConcurrency = await highConcurrencyPhase(running, options, layout);
 
     machine.loadAverageAtEnd = roundedLoad();
     const results: SuiteResults = {
@@ -168,6 +156,7 @@ async function main(argv: string[]): Promise<number> {
       saturation: { targets: saturation, skipped, fleetCheck },
       fixedRate,
       memory,
+      highConcurrency,
     };
     const markdown = suiteMarkdown(results);
     process.stdout.write(`\n${markdown}`);
@@ -176,6 +165,44 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await cleanUp(ctx);
   }
+}
+
+async function memoryPhase(
+  running: readonly RunningServer[],
+  options: BenchOptions,
+  layout: CpuLayout,
+): Promise<SuiteResults["memory"]> {
+  const proxies = running.filter((target) => target.isProxy);
+  if (!options.isMemory) return { skipped: "--no-memory" };
+  if (proxies.length === 0) return { skipped: "no proxy among --only" };
+  const loadSeconds = Math.min(MEMORY_LOAD_MAX_SECONDS, options.durationSeconds);
+  const targets: MemoryResult[] = [];
+  for (const target of proxies) {
+    log(`memory ${target.name} with ${options.memoryConnections} connections`);
+    targets.push(await measureMemory(target, options.memoryConnections, loadSeconds, layout));
+  }
+  return { connections: options.memoryConnections, loadSeconds, targets };
+}
+
+async function highConcurrencyPhase(
+  running: readonly RunningServer[],
+  options: BenchOptions,
+  layout: CpuLayout,
+): Promise<SuiteResults["highConcurrency"]> {
+  if (!options.isHighConcurrency) return { skipped: "--no-high-concurrency" };
+  const wrk = wrkVersion();
+  if (wrk === undefined) {
+    log("skipping the high-concurrency round: wrk is not installed");
+    return { skipped: "wrk is not installed" };
+  }
+  log(`high concurrency: wrk with ${options.highConcurrencyConnections} connections`);
+  const settings = {
+    wrk,
+    connections: options.highConcurrencyConnections,
+    durationSeconds: options.highConcurrencyDurationSeconds,
+    rounds: options.rounds,
+  };
+  return runHighConcurrency(running, settings, layout, log);
 }
 
 /** The fleet target's state after its rounds (fleet-check.ts), logged; null when it did not run. */

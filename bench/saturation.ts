@@ -6,7 +6,7 @@
 import { runAutocannon, type LoadResult } from "./autocannon-run.ts";
 import type { CpuLayout } from "./cpu-layout.ts";
 import { sleep } from "./loopback.ts";
-import { median } from "./stats.ts";
+import { median, ratio } from "./stats.ts";
 import type { RunningServer } from "./targets.ts";
 
 const WARMUP_SECONDS = 2;
@@ -18,6 +18,10 @@ export interface RoundRecord extends LoadResult {
 
 export interface TargetSummary {
   name: string;
+  /** On its core of the layout; false when every process of it may use every core. */
+  isPinned: boolean;
+  /** CPU time (and RSS) summed over its process tree: the primary and its workers. */
+  isProcessTree: boolean;
   /** Medians over the rounds. */
   requestsPerSecond: number;
   p50Ms: number;
@@ -65,7 +69,7 @@ export async function runSaturation(
     runAutocannon(
       { url: target.url, connections: settings.connections, durationSeconds: seconds },
       layout,
-      target.pid,
+      target.measured,
     );
   for (const target of targets) {
     log(`warm-up ${target.name}`);
@@ -74,9 +78,7 @@ export async function runSaturation(
   }
   const records = new Map<string, RoundRecord[]>(targets.map((target) => [target.name, []]));
   for (let round = 1; round <= settings.rounds; round++) {
-    for (let k = 0; k < targets.length; k++) {
-      const target = targets[(round - 1 + k) % targets.length];
-      if (target === undefined) continue;
+    for (const target of roundOrder(targets, round)) {
       const result = await load(target, settings.durationSeconds);
       records.get(target.name)?.push({ round, ...result });
       log(
@@ -87,6 +89,12 @@ export async function runSaturation(
     }
   }
   return summarise(targets, records, layout);
+}
+
+/** Round r starts one target later than round r-1, so drift on the machine hits all alike. */
+export function roundOrder<T>(targets: readonly T[], round: number): T[] {
+  const start = (round - 1) % Math.max(1, targets.length);
+  return [...targets.slice(start), ...targets.slice(0, start)];
 }
 
 function summarise(
@@ -102,6 +110,8 @@ function summarise(
     const cpuPerRequest = rounds.map((r) => r.cpuMicrosPerRequest);
     return {
       name: target.name,
+      isPinned: target.isPinned,
+      isProcessTree: target.measured.includesDescendants,
       requestsPerSecond: median(rounds.map((r) => r.requestsPerSecond)),
       p50Ms: median(rounds.map((r) => r.p50Ms)),
       p99Ms: median(rounds.map((r) => r.p99Ms)),
@@ -133,8 +143,4 @@ function summarise(
     summary.ratioToDirect = ratio(summary.requestsPerSecond, direct);
   }
   return summaries;
-}
-
-function ratio(value: number, base: number | undefined): number | null {
-  return base === undefined || base <= 0 ? null : value / base;
 }

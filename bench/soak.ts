@@ -86,7 +86,7 @@ export async function runSoak(
   const load = await runAutocannon(
     { url: switchyard.url, connections, durationSeconds },
     layout,
-    switchyard.pid,
+    switchyard.measured,
   ).finally(() => {
     loadEnded.abort();
   });

@@ -1,4 +1,4 @@
-/** The few statistics the bench needs: median, percentile, least-squares slope. */
+/** The few statistics the bench needs: median, percentile, ratio, least-squares slope. */
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -7,6 +7,11 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1
     ? (sorted[mid] ?? Number.NaN)
     : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** `value / base`, or null when there is no base to compare with. */
+export function ratio(value: number, base: number | undefined): number | null {
+  return base === undefined || base <= 0 ? null : value / base;
 }
 
 /** Nearest-rank percentile (0 < p <= 100) of `values`; NaN when empty. Sorts a copy. */

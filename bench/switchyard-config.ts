@@ -2,7 +2,7 @@
  * switchyard's bench config: what a migration in progress looks like. Two upstreams split
  * 90/10 (both on the bench backend), a header rule checked on every request, active health
  * checks every 5 s; breakers, outlier detection and metrics are always on. The fleet target
- * runs the same config with a `fleet` block added.
+ * runs the same config with a `fleet` block added, the workers target with `workers: 2`.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -47,6 +47,23 @@ export function fleetConfigWriter(
         "",
       ].join("\n"),
     );
+    return file;
+  };
+}
+
+/** How many workers the switchyard-workers target runs: one per core of a 2-core machine. */
+export const BENCH_WORKERS = 2;
+
+/**
+ * The same config plus `workers: count` (SPEC 11): a primary (admin API, health checks) and
+ * `count` workers serving the proxy port together.
+ */
+export function workersConfigWriter(
+  count: number,
+): (dir: string, ports: SwitchyardPorts) => string {
+  return (dir, ports) => {
+    const file = join(dir, "switchyard-workers.yaml");
+    writeFileSync(file, [...benchConfigLines(ports), `workers: ${count}`, ""].join("\n"));
     return file;
   };
 }

@@ -1,8 +1,8 @@
 /**
  * Starting what the bench measures: the backend, and each target in front of it (the backend
- * itself as "direct", switchyard, switchyard in fleet mode with its own redis-server, the
- * baseline proxies). A target whose optional binary is missing is skipped with a reason
- * instead of failing the run.
+ * itself as "direct", switchyard, switchyard in fleet mode with its own redis-server,
+ * switchyard with workers, the baseline proxies). A target whose optional binary is missing
+ * is skipped with a reason instead of failing the run.
  */
 import { pathToFileURL } from "node:url";
 import { haproxyVersion, writeHaproxyConfig } from "./baselines/haproxy.ts";
@@ -14,14 +14,18 @@ import { checkFleet, type FleetCheck } from "./fleet-check.ts";
 import { freePort, LOOPBACK, sleep, waitForOk } from "./loopback.ts";
 import { requestMemorySample, type MemorySample } from "./memory-sample.ts";
 import type { BackendKind, TargetName } from "./options.ts";
+import type { MeasuredProcesses } from "./process-tree.ts";
 import { redisServerVersion, startRedisServer } from "./redis-server.ts";
 import {
   BENCH_FLEET_NAME,
   BENCH_FLEET_REPLICA,
+  BENCH_WORKERS,
   fleetConfigWriter,
+  workersConfigWriter,
   writeSwitchyardConfig,
   type SwitchyardPorts,
 } from "./switchyard-config.ts";
+import { waitForServingWorkers, workersOutsideTree } from "./workers-check.ts";
 
 const READY_TIMEOUT_MS = 20_000;
 
@@ -38,11 +42,13 @@ export interface RunningServer {
   name: string;
   url: string;
   port: number;
-  /** The process doing the work: pinned, and read for RSS and CPU time. */
-  pid: number;
+  /** The processes doing the work, read for RSS and CPU time. */
+  measured: MeasuredProcesses;
+  /** On its core of the layout; false when it may use every core (the workers target). */
+  isPinned: boolean;
   started: StartedProcess;
   isProxy: boolean;
-  /** switchyard only: RSS and heap after a full GC, from inside the process. */
+  /** Single-process switchyard only: RSS and heap after a full GC, from inside the process. */
   sampleMemory: (() => Promise<MemorySample>) | undefined;
   /** switchyard-fleet only: its fleet state and what it pushed to Redis (fleet-check.ts). */
   checkFleet: (() => Promise<FleetCheck>) | undefined;
@@ -81,6 +87,8 @@ export async function startTarget(
       return startSwitchyard(backend.port, ctx);
     case "switchyard-fleet":
       return startSwitchyardFleet(backend.port, ctx);
+    case "switchyard-workers":
+      return startSwitchyardWorkers(backend.port, ctx);
     case "undici-forwarder":
     case "http-proxy-3": {
       const port = await freePort();
@@ -109,12 +117,10 @@ export async function startSwitchyardFleet(
     return { name: "switchyard-fleet", reason: "redis-server is not installed" };
   }
   const redis = await startRedisServer(ctx.children, ctx.layout, ctx.dir);
-  const server = await startSwitchyard(
-    backendPort,
-    ctx,
-    fleetConfigWriter(redis.url),
-    "switchyard-fleet",
-  );
+  const server = await startSwitchyard(backendPort, ctx, {
+    name: "switchyard-fleet",
+    writeConfig: fleetConfigWriter(redis.url),
+  });
   const adminUrl = server.adminUrl;
   const fleetTarget = {
     adminUrl,
@@ -139,6 +145,41 @@ async function waitForLeader(adminUrl: string, describe: () => string): Promise<
   throw new Error(`switchyard-fleet did not become the fleet's leader. ${describe()}`.trim());
 }
 
+/**
+ * switchyard with the same config plus `workers: 2`: a primary and two workers. Two workers
+ * cannot share the one proxy core, so it runs unpinned (each of its processes may use every
+ * core, next to the load generator and backend) and its CPU time and RSS are summed over the
+ * primary's process tree. Its rounds start once every worker serves and /proc shows each of
+ * them below the primary, or it is skipped.
+ */
+export async function startSwitchyardWorkers(
+  backendPort: number,
+  ctx: BenchContext,
+): Promise<RunningServer | SkippedTarget> {
+  const name = "switchyard-workers";
+  const server = await startSwitchyard(backendPort, ctx, {
+    name,
+    writeConfig: workersConfigWriter(BENCH_WORKERS),
+    processes: "workers",
+  });
+  const describe = (): string => server.started.output();
+  const pids = await waitForServingWorkers(
+    server.adminUrl,
+    BENCH_WORKERS,
+    READY_TIMEOUT_MS,
+    describe,
+  );
+  const missing = workersOutsideTree(server.measured.pid, pids);
+  if (missing.length === 0) return server;
+  await server.started.stop();
+  return {
+    name,
+    reason:
+      `/proc/${server.measured.pid}/task/*/children does not list its workers ` +
+      `(pids ${missing.join(", ")}), so their CPU time could not be read`,
+  };
+}
+
 /** nginx as a proxy in front of `backendPort` (baselines/nginx.ts), or why it cannot run. */
 export async function startNginxProxy(
   backendPort: number,
@@ -161,34 +202,39 @@ export async function startHaproxy(
   return ready(ctx, "haproxy", port, true, writeHaproxyConfig(ctx.dir, port, backendPort));
 }
 
-/**
- * The built switchyard in front of `backendPort`, with the bench's config unless `writeConfig`
- * writes another one.
- */
+export interface SwitchyardVariant {
+  name: string;
+  /** Writes the config into the dir and returns its path. */
+  writeConfig: (dir: string, ports: SwitchyardPorts) => string;
+  /**
+   * "single": one process, alone on the proxy core, with the bench's memory probe.
+   * "workers": a primary and its workers, unpinned, measured as a process tree, without the
+   * probe (one process's heap is not the target's).
+   */
+  processes: "single" | "workers";
+}
+
+const PLAIN_SWITCHYARD: SwitchyardVariant = {
+  name: "switchyard",
+  writeConfig: writeSwitchyardConfig,
+  processes: "single",
+};
+
+/** The built switchyard in front of `backendPort`: the bench's config unless told otherwise. */
 export async function startSwitchyard(
   backendPort: number,
   ctx: BenchContext,
-  writeConfig: (dir: string, ports: SwitchyardPorts) => string = writeSwitchyardConfig,
-  name = "switchyard",
+  changes: Partial<SwitchyardVariant> = {},
 ): Promise<RunningServer & { adminUrl: string }> {
+  const variant = { ...PLAIN_SWITCHYARD, ...changes };
+  const isSingle = variant.processes === "single";
   const proxyPort = await freePort();
   const adminPort = await freePort();
-  const config = writeConfig(ctx.dir, { proxyPort, adminPort, backendPort });
-  const started = ctx.children.start(
-    name,
-    ctx.layout.wrap("proxy", process.execPath, [
-      // The flags of the shipped command, plus the bench's memory probe (memory-probe.ts).
-      ...ctx.build.switchyardNodeFlags,
-      "--expose-gc",
-      "--import",
-      pathToFileURL(ctx.build.script("memory-probe.ts")).href,
-      ctx.build.switchyardMain,
-      "serve",
-      "--config",
-      config,
-    ]),
-    { env: { SWITCHYARD_LOG_LEVEL: "warn" }, hasIpc: true },
-  );
+  const config = variant.writeConfig(ctx.dir, { proxyPort, adminPort, backendPort });
+  const started = ctx.children.start(variant.name, switchyardCommand(ctx, config, isSingle), {
+    env: { SWITCHYARD_LOG_LEVEL: "warn" },
+    hasIpc: isSingle,
+  });
   const describe = (): string => started.output();
   const adminUrl = `http://${LOOPBACK}:${adminPort}`;
   // Ready means the first health round is done, so no request meets an unknown endpoint (in
@@ -197,16 +243,39 @@ export async function startSwitchyard(
   const url = `http://${LOOPBACK}:${proxyPort}/`;
   await waitForOk(url, READY_TIMEOUT_MS, describe);
   return {
-    name,
+    name: variant.name,
     url,
     port: proxyPort,
-    pid: started.pid,
+    measured: { pid: started.pid, includesDescendants: !isSingle },
+    isPinned: isSingle && ctx.layout.isPinned,
     started,
     isProxy: true,
-    sampleMemory: () => requestMemorySample(started.child),
+    sampleMemory: isSingle ? () => requestMemorySample(started.child) : undefined,
     checkFleet: undefined,
     adminUrl,
   };
+}
+
+/**
+ * `switchyard serve` with the flags of the shipped command. A single process is pinned to the
+ * proxy core and loads the memory probe (memory-probe.ts). A primary with workers runs the
+ * shipped command as it is, unpinned: its workers inherit its flags, and would load the probe
+ * too.
+ */
+function switchyardCommand(
+  ctx: BenchContext,
+  config: string,
+  isSingle: boolean,
+): [string, string[]] {
+  const serve = [ctx.build.switchyardMain, "serve", "--config", config];
+  const nodeFlags = ctx.build.switchyardNodeFlags;
+  if (!isSingle) return [process.execPath, [...nodeFlags, ...serve]];
+  const probe = [
+    "--expose-gc",
+    "--import",
+    pathToFileURL(ctx.build.script("memory-probe.ts")).href,
+  ];
+  return ctx.layout.wrap("proxy", process.execPath, [...nodeFlags, ...probe, ...serve]);
 }
 
 async function ready(
@@ -224,7 +293,8 @@ async function ready(
     name,
     url,
     port,
-    pid: started.pid,
+    measured: { pid: started.pid, includesDescendants: false },
+    isPinned: ctx.layout.isPinned,
     started,
     isProxy,
     sampleMemory: undefined,

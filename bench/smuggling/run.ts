@@ -216,7 +216,7 @@ async function startSmugglingTarget(
 ): Promise<RunningServer | SkippedTarget> {
   switch (name) {
     case "switchyard":
-      return startSwitchyard(originPort, ctx, writeSingleUpstreamConfig);
+      return startSwitchyard(originPort, ctx, { writeConfig: writeSingleUpstreamConfig });
     case "nginx":
       return startNginxProxy(originPort, ctx);
     case "haproxy":

@@ -1,6 +1,7 @@
 /**
- * SLOW (about 25 s, three short load runs): `npm run bench` in its quickest mode against
- * direct, switchyard and switchyard-fleet (skipped where redis-server is not installed), so the
+ * SLOW (about 45 s, short load runs): `npm run bench` in its quickest mode against direct,
+ * switchyard and switchyard-fleet (skipped where redis-server is not installed), with a
+ * high-concurrency round of a few connections (skipped where wrk is not installed), so the
  * bench keeps working as the code and the config schema change. Checks what was written and
  * its shape, never a timing: benchmarks are run, not asserted.
  */
@@ -10,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, runNode, type ChildExit } from "../../support/node-process.ts";
 
-const RUN_TIMEOUT_MS = 90_000;
+const RUN_TIMEOUT_MS = 120_000;
 
 /** Interrupted (SIGINT, so it stops what it started) a little before the test's own limit. */
 function runBench(args: string[]): Promise<ChildExit> {
@@ -36,6 +37,8 @@ describe("npm run bench, quickest mode", () => {
       "--rate",
       "100",
       "--memory-connections",
+      "20",
+      "--high-concurrency-connections",
       "20",
       "--out",
       outDir,
@@ -67,10 +70,13 @@ describe("npm run bench, quickest mode", () => {
       };
       fixedRate: { ratePerSecond: number; targets: Record<string, unknown>[] };
       memory: { connections: number; targets: Record<string, unknown>[] };
+      highConcurrency:
+        | { skipped: string }
+        | { connections: number; rounds: number; targets: Record<string, unknown>[] };
     };
-    expect(results).toMatchObject({ schemaVersion: 1, kind: "suite" });
+    expect(results).toMatchObject({ schemaVersion: 2, kind: "suite" });
     expect(Object.keys(results.machine)).toEqual(
-      expect.arrayContaining(["cpuModel", "logicalCores", "node", "cpuLayout", "startedAt"]),
+      expect.arrayContaining(["cpuModel", "logicalCores", "node", "cpuLayout", "startedAt", "wrk"]),
     );
     expect(results.settings).toMatchObject({
       rounds: 1,
@@ -100,6 +106,8 @@ describe("npm run bench, quickest mode", () => {
       expect(target.requestsPerSecond).toBeGreaterThan(0);
       expect(target.rounds).toHaveLength(1);
       expect(typeof target.p99Ms).toBe("number");
+      expect(typeof target.isPinned).toBe("boolean");
+      expect(target.isProcessTree).toBe(false);
     }
 
     expect(results.fixedRate.ratePerSecond).toBe(100);
@@ -117,6 +125,30 @@ describe("npm run bench, quickest mode", () => {
     for (const target of results.memory.targets) {
       expect(target).toMatchObject({ heldConnections: 20 });
       expect(target.heldHeapUsedMb).toBeGreaterThan(0);
+    }
+
+    // The high-concurrency round runs where wrk is installed, and is skipped with a reason where not.
+    const highConcurrency = results.highConcurrency;
+    if ("skipped" in highConcurrency) {
+      expect(results.machine.wrk).toBeNull();
+      expect(highConcurrency.skipped).toBe("wrk is not installed");
+    } else {
+      expect(highConcurrency).toMatchObject({ connections: 20, rounds: 1 });
+      expect(highConcurrency.targets.map((t) => t.name)).toEqual(
+        results.saturation.targets.map((t) => t.name),
+      );
+      for (const target of highConcurrency.targets) {
+        expect(target.requestsPerSecond).toBeGreaterThan(0);
+        expect(target).toMatchObject({ timeouts: 0, otherSocketErrors: 0, non2xxOr3xx: 0 });
+        expect(typeof target.p99Ms).toBe("number");
+        expect(typeof target.cpuMicrosPerRequest).toBe("number");
+        expect(target.rssMbAtEnd).toBeGreaterThan(0);
+        expect(target.rounds).toHaveLength(1);
+      }
+      expect(highConcurrency.targets[1]).toMatchObject({
+        ratioToSwitchyard: 1,
+        ratioToHaproxy: null,
+      });
     }
   });
 });
