@@ -25,6 +25,14 @@ export function listenError(error: unknown, host: string, port: number, key: str
   return new StartError(message, code);
 }
 
+/**
+ * Connections the kernel completes and holds until we accept them (Linux caps it at
+ * net.core.somaxconn, 4096 by default). Node's default, 511, overflows when many clients
+ * connect at once while the event loop is busy serving: the kernel then drops their handshakes
+ * and each of those clients waits a second or more for its retransmit.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** Listens on `host:port`; rejects with a StartError naming `key`. */
 export function listen(server: Server, host: string, port: number, key: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -38,6 +46,6 @@ export function listen(server: Server, host: string, port: number, key: string):
     };
     server.once("error", onError);
     server.once("listening", onListening);
-    server.listen(port, host);
+    server.listen({ port, host, backlog: LISTEN_BACKLOG });
   });
 }
