@@ -18,7 +18,11 @@ import { Metrics } from "./metrics/metrics.ts";
 import { ConnectionLimit } from "./net/connection-limit.ts";
 import { FanOutRecorder } from "./proxy/fan-out-recorder.ts";
 import { ProxyHandler } from "./proxy/handler.ts";
-import { createProxyServer } from "./proxy/proxy-server.ts";
+import {
+  createAcceptSockets,
+  createProxyServer,
+  EXTRA_ACCEPT_SOCKETS,
+} from "./proxy/proxy-server.ts";
 import type { ProxyRecorder } from "./proxy/recorder.ts";
 import { UpgradeHandler } from "./proxy/upgrade.ts";
 import { RolloutController } from "./rollout/rollout-controller.ts";
@@ -290,8 +294,9 @@ function buildProxyListener(
   };
   const upgrades = new UpgradeHandler(handlerOptions);
   const server = createProxyServer(config.server, new ProxyHandler(handlerOptions), upgrades);
+  const acceptSockets = createAcceptSockets(server, EXTRA_ACCEPT_SOCKETS);
   // server.maxConnections follows reloads, live (applyServerSettings).
-  const limit = new ConnectionLimit(server, {
+  const limit = new ConnectionLimit([server, ...acceptSockets], {
     listener: "proxy",
     maxConnections: config.server.maxConnections,
     logger,
@@ -300,7 +305,7 @@ function buildProxyListener(
       metrics.connections.refused();
     },
   });
-  metrics.connections.countConnectionsOf(server);
+  metrics.connections.countConnectionsOf(limit);
   const { host, port } = config.listen.proxy;
   const proxy = new HttpListener({
     name: "proxy listener",
@@ -308,6 +313,7 @@ function buildProxyListener(
     host,
     port,
     key: "listen.proxy",
+    acceptSockets,
     tunnels: upgrades,
     limit,
   });
@@ -326,7 +332,7 @@ function buildAdminListener(
     metrics: observers.metrics,
     logger,
   });
-  const limit = new ConnectionLimit(server.server, {
+  const limit = new ConnectionLimit([server.server], {
     listener: "admin",
     maxConnections: ADMIN_MAX_CONNECTIONS,
     logger,

@@ -1,5 +1,5 @@
 /** Opening a listener, and the one-sentence errors `serve` prints when it cannot. */
-import type { Server } from "node:net";
+import { createServer, type AddressInfo, type ListenOptions, type Server } from "node:net";
 
 /** A start refused or failed for a reason the operator can fix (`code` says which). */
 export class StartError extends Error {
@@ -35,6 +35,56 @@ export const LISTEN_BACKLOG = 4096;
 
 /** Listens on `host:port`; rejects with a StartError naming `key`. */
 export function listen(server: Server, host: string, port: number, key: string): Promise<void> {
+  return listenWith(server, { port, host, backlog: LISTEN_BACKLOG }, key);
+}
+
+/**
+ * Listens on `host:port` with every server of `servers` on the same port (SO_REUSEPORT, the
+ * kernel spreading new connections over them), the first choosing it when `port` is 0; a single
+ * server listens alone. A fixed port is first checked free with a socket that does not share:
+ * sockets that share a port would otherwise also join another process of the same user already
+ * listening on it with sharing on, instead of failing with EADDRINUSE.
+ */
+export async function listenSharingPort(
+  servers: readonly Server[],
+  host: string,
+  port: number,
+  key: string,
+): Promise<void> {
+  const [first, ...others] = servers;
+  if (first === undefined) return;
+  if (others.length === 0) return listen(first, host, port, key);
+  if (port !== 0) await checkFree(host, port, key);
+  const sharing = (on: number): ListenOptions => ({
+    port: on,
+    host,
+    backlog: LISTEN_BACKLOG,
+    reusePort: true,
+  });
+  const listening: Server[] = [];
+  try {
+    await listenWith(first, sharing(port), key);
+    listening.push(first);
+    const chosen = (first.address() as AddressInfo).port;
+    for (const server of others) {
+      await listenWith(server, sharing(chosen), key);
+      listening.push(server);
+    }
+  } catch (error) {
+    for (const server of listening) server.close();
+    throw error;
+  }
+}
+
+async function checkFree(host: string, port: number, key: string): Promise<void> {
+  const probe = createServer();
+  await listenWith(probe, { port, host }, key);
+  await new Promise((resolve) => probe.close(resolve));
+}
+
+function listenWith(server: Server, options: ListenOptions, key: string): Promise<void> {
+  const host = options.host ?? "";
+  const port = options.port ?? 0;
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
       server.off("listening", onListening);
@@ -46,6 +96,6 @@ export function listen(server: Server, host: string, port: number, key: string):
     };
     server.once("error", onError);
     server.once("listening", onListening);
-    server.listen({ port, host, backlog: LISTEN_BACKLOG });
+    server.listen(options);
   });
 }
