@@ -331,7 +331,7 @@ function buildAdminListener(
     metrics: workerMetrics ?? observers.metrics,
     logger,
   });
-  const limit = new ConnectionLimit(server.server, {
+  const limit = new ConnectionLimit([server.server], {
     listener: "admin",
     maxConnections: ADMIN_MAX_CONNECTIONS,
     logger,

@@ -4,15 +4,17 @@
  * follows only ends what the drain left.
  */
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server as NetServer } from "node:net";
 import type { ConnectionLimit } from "../net/connection-limit.ts";
 import type { Component } from "./component.ts";
 import type { DrainableListener } from "./drain.ts";
-import { listen } from "./listen.ts";
+import { listenSharingPort, type PortSharing } from "./listen.ts";
 
 export interface HttpListenerOptions {
   readonly name: string;
   readonly server: Server;
+  /** Sockets on the same port that hand `server` what they accept (proxy/proxy-server.ts). */
+  readonly acceptSockets: readonly NetServer[];
   readonly host: string;
   readonly port: number;
   /** The config key of the address, named when it cannot be listened on. */
@@ -20,8 +22,8 @@ export interface HttpListenerOptions {
   /** Upgraded sockets (tunnels): server.close() and closeAllConnections() do not end them. */
   readonly tunnels: { closeAll(): void };
   readonly limit: ConnectionLimit;
-  /** Shares the port with the other workers (SO_REUSEPORT). */
-  readonly reusePort?: boolean;
+  /** A worker's listener shares the port with the other workers' (SPEC 11). */
+  readonly sharing?: PortSharing;
 }
 
 export class HttpListener implements Component, DrainableListener {
@@ -46,8 +48,8 @@ export class HttpListener implements Component, DrainableListener {
   }
 
   start(): Promise<void> {
-    const { host, port, key, reusePort } = this.#options;
-    return listen(this.server, host, port, key, reusePort);
+    const { host, port, key, acceptSockets, sharing } = this.#options;
+    return listenSharingPort([this.server, ...acceptSockets], host, port, key, sharing);
   }
 
   async stop(): Promise<void> {
@@ -58,12 +60,8 @@ export class HttpListener implements Component, DrainableListener {
   }
 
   stopAccepting(): Promise<void> {
-    this.#closed ??= new Promise((resolve) => {
-      // Called back once every connection has ended.
-      this.server.close(() => {
-        resolve();
-      });
-    });
+    const servers: readonly NetServer[] = [this.server, ...this.#options.acceptSockets];
+    this.#closed ??= Promise.all(servers.map(closed)).then(() => undefined);
     return this.#closed;
   }
 
@@ -76,4 +74,13 @@ export class HttpListener implements Component, DrainableListener {
     this.server.closeAllConnections();
     this.#options.tunnels.closeAll();
   }
+}
+
+/** Closes `server`; resolves once every connection it accepted has ended. */
+function closed(server: NetServer): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
 }

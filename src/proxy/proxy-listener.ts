@@ -5,13 +5,14 @@
  */
 import type { Config } from "../config/schema.ts";
 import { HttpListener } from "../lifecycle/http-listener.ts";
+import type { PortSharing } from "../lifecycle/listen.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import { ConnectionLimit } from "../net/connection-limit.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { Clock } from "../time/clock.ts";
 import { ProxyHandler } from "./handler.ts";
-import { createProxyServer } from "./proxy-server.ts";
+import { createAcceptSockets, createProxyServer, EXTRA_ACCEPT_SOCKETS } from "./proxy-server.ts";
 import type { ProxyRecorder } from "./recorder.ts";
 import { UpgradeHandler } from "./upgrade.ts";
 
@@ -26,7 +27,8 @@ export interface ProxyListenerOptions {
   readonly random?: () => number;
   /** The port to listen on, when not the config's (a worker's, resolved from port 0). */
   readonly port?: number;
-  readonly reusePort?: boolean;
+  /** A worker's: the port is shared with the other workers. */
+  readonly sharing?: PortSharing;
 }
 
 export interface ProxyListener {
@@ -44,8 +46,9 @@ export function buildProxyListener(options: ProxyListenerOptions): ProxyListener
   };
   const upgrades = new UpgradeHandler(handlerOptions);
   const server = createProxyServer(config.server, new ProxyHandler(handlerOptions), upgrades);
+  const acceptSockets = createAcceptSockets(server, EXTRA_ACCEPT_SOCKETS);
   // server.maxConnections follows reloads, live (applyServerSettings).
-  const limit = new ConnectionLimit(server, {
+  const limit = new ConnectionLimit([server, ...acceptSockets], {
     listener: "proxy",
     maxConnections: config.server.maxConnections,
     logger,
@@ -54,7 +57,7 @@ export function buildProxyListener(options: ProxyListenerOptions): ProxyListener
       metrics.connections.refused();
     },
   });
-  metrics.connections.countConnectionsOf(server);
+  metrics.connections.countConnectionsOf(limit);
   const { host, port } = config.listen.proxy;
   const proxy = new HttpListener({
     name: "proxy listener",
@@ -62,9 +65,10 @@ export function buildProxyListener(options: ProxyListenerOptions): ProxyListener
     host,
     port: options.port ?? port,
     key: "listen.proxy",
+    acceptSockets,
     tunnels: upgrades,
     limit,
-    ...(options.reusePort === true ? { reusePort: true } : {}),
+    ...(options.sharing === undefined ? {} : { sharing: options.sharing }),
   });
   return { proxy, upgrades };
 }

@@ -31,6 +31,8 @@ export interface WorkerDataPlaneOptions {
   readonly count: number;
   /** The shared port (resolved when the config says 0). */
   readonly port: number;
+  /** Other workers listen on the port already (it is not checked free first). */
+  readonly isJoining: boolean;
   readonly logger: Logger;
   readonly clock: Clock;
   /** Breaker and ejection transitions, for the primary's event log. */
@@ -85,7 +87,9 @@ export class WorkerDataPlane {
       clock,
       port: options.port,
       // Linux shares the port in the kernel; elsewhere node:cluster's primary hands out connections.
-      reusePort: process.platform === "linux",
+      ...(process.platform === "linux"
+        ? { sharing: { withOtherProcesses: true, isJoining: options.isJoining } }
+        : {}),
     }));
     this.#version = first.version;
   }

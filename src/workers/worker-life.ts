@@ -18,6 +18,7 @@ export interface WorkerLifeOptions {
   readonly slot: number;
   readonly count: number;
   readonly port: number;
+  readonly isJoining: boolean;
   readonly logger: Logger;
   readonly clock: Clock;
 }

@@ -11,13 +11,13 @@ import { WORKER_ENV, type WorkerPlace } from "./worker-messages.ts";
 
 const EXIT_GRACE_MS = 1000;
 
-const { slot, count, port } = JSON.parse(process.env[WORKER_ENV] ?? "{}") as WorkerPlace;
+const { slot, count, port, isJoining } = JSON.parse(process.env[WORKER_ENV] ?? "{}") as WorkerPlace;
 const logger = createLogger().child({ worker: slot });
 
 // The primary reloads on SIGHUP; a terminal's hangup reaching the whole group must not kill us.
 process.on("SIGHUP", () => undefined);
 
-const life = new WorkerLife({ slot, count, port, logger, clock: SYSTEM_CLOCK });
+const life = new WorkerLife({ slot, count, port, isJoining, logger, clock: SYSTEM_CLOCK });
 life.run().then(
   (code) => {
     logger.flush();

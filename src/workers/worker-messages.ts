@@ -69,6 +69,8 @@ export interface WorkerPlace {
   readonly slot: number;
   readonly count: number;
   readonly port: number;
+  /** Other workers listen on the port already. */
+  readonly isJoining: boolean;
 }
 
 export function isFromWorker(message: unknown): message is FromWorker {

@@ -210,7 +210,12 @@ export class WorkerPool implements Component {
   }
 
   #fork(slot: Slot): void {
-    const place: WorkerPlace = { slot: slot.id, count: this.#options.count, port: this.#port };
+    const place: WorkerPlace = {
+      slot: slot.id,
+      count: this.#options.count,
+      port: this.#port,
+      isJoining: this.#slots.some((other) => other !== slot && other.state === "serving"),
+    };
     const worker = cluster.fork({ [WORKER_ENV]: JSON.stringify(place) });
     slot.worker = worker;
     slot.state = "starting";

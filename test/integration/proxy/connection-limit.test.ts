@@ -173,6 +173,12 @@ describe("server.maxConnections", () => {
     await waitRefused(first, 5);
     await reloadWith(30);
     const second = await openIdle(proxyPort, 10);
+    // Accepted first: the proxy port's sockets each keep their own accept queue, so a later
+    // connection may be accepted before an earlier one on another socket.
+    await waitFor(async () => (await connectionMetrics(adminUrl)).open === 30, {
+      timeoutMs: DEADLINE_MS,
+      description: "30 connections open",
+    });
     const extra = await openIdle(proxyPort, 1);
     await waitRefused(extra, 1);
     expect(countRefused(second)).toBe(0);
