@@ -48,19 +48,19 @@ describe("a slow endpoint", () => {
       proxy.runtime.current.upstreams.get("stable")?.endpoints ?? [];
     if (slowEndpoint === undefined || fastEndpoint === undefined) throw new Error("no endpoints");
 
-    // Round-robin from the first endpoint: requests 0 and 2 go to the slow one, at once.
+    // Round-robin: half of the requests go to the slow endpoint, at once. Which ones depends
+    // on the order the proxy accepts their connections, which is not the order they were sent.
     const answers = await Promise.all(
       Array.from({ length: 2 * CONSECUTIVE_FAILURES }, (_, i) =>
         httpRequest(`${proxy.url}/r${i}`, { timeoutMs: 5000 }),
       ),
     );
-    const slowAnswers = answers.filter((_, i) => i % 2 === 0);
-    const fastAnswers = answers.filter((_, i) => i % 2 === 1);
+    const slowAnswers = answers.filter((answer) => answer.status !== 200);
+    expect(slowAnswers).toHaveLength(CONSECUTIVE_FAILURES);
     for (const answer of slowAnswers) {
       expect(answer.status).toBe(504);
       expect(errorCodeOf(answer.body)).toBe("SWITCHYARD_UPSTREAM_TIMEOUT");
     }
-    expect(fastAnswers.map((answer) => answer.status)).toEqual([200, 200]);
 
     const slowAttempts = recorder.attempts.filter((a) => a.endpoint === slowEndpoint);
     expect(slowAttempts).toHaveLength(CONSECUTIVE_FAILURES);
