@@ -5,14 +5,10 @@
  * that waited past wrk's 2 s timeout, refused or reset connections, and the memory it takes.
  */
 import type { CpuLayout } from "./cpu-layout.ts";
-import { sleep } from "./loopback.ts";
-import { roundOrder } from "./saturation.ts";
+import { runAlternatingRounds } from "./alternating-rounds.ts";
 import { median, ratio } from "./stats.ts";
 import type { RunningServer } from "./targets.ts";
 import { runWrk, WRK_THREADS, WRK_TIMEOUT_SECONDS, type WrkResult } from "./wrk-run.ts";
-
-const WARMUP_SECONDS = 2;
-const PAUSE_BETWEEN_RUNS_MS = 500;
 
 export interface HighConcurrencyRound extends WrkResult {
   round: number;
@@ -71,24 +67,19 @@ export async function runHighConcurrency(
       layout,
       target.measured,
     );
-  for (const target of targets) {
-    log(`high concurrency warm-up ${target.name}`);
-    await load(target, Math.min(WARMUP_SECONDS, settings.durationSeconds));
-    await sleep(PAUSE_BETWEEN_RUNS_MS);
-  }
-  const records = new Map<string, HighConcurrencyRound[]>(targets.map((t) => [t.name, []]));
-  for (let round = 1; round <= settings.rounds; round++) {
-    for (const target of roundOrder(targets, round)) {
-      const result = await load(target, settings.durationSeconds);
-      records.get(target.name)?.push({ round, ...result });
-      log(
-        `high concurrency round ${round}/${settings.rounds} ${target.name}: ` +
-          `${result.requestsPerSecond.toFixed(0)} req/s, p99 ${result.p99Ms.toFixed(1)} ms, ` +
-          `timeouts ${result.timeouts}`,
-      );
-      await sleep(PAUSE_BETWEEN_RUNS_MS);
-    }
-  }
+  const records = await runAlternatingRounds(
+    targets,
+    {
+      rounds: settings.rounds,
+      durationSeconds: settings.durationSeconds,
+      label: "high concurrency ",
+    },
+    load,
+    (result) =>
+      `${result.requestsPerSecond.toFixed(0)} req/s, p99 ${result.p99Ms.toFixed(1)} ms, ` +
+      `timeouts ${result.timeouts}`,
+    log,
+  );
   return {
     wrk: settings.wrk,
     connections: settings.connections,

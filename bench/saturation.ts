@@ -5,12 +5,9 @@
  */
 import { runAutocannon, type LoadResult } from "./autocannon-run.ts";
 import type { CpuLayout } from "./cpu-layout.ts";
-import { sleep } from "./loopback.ts";
+import { runAlternatingRounds } from "./alternating-rounds.ts";
 import { median, ratio } from "./stats.ts";
 import type { RunningServer } from "./targets.ts";
-
-const WARMUP_SECONDS = 2;
-const PAUSE_BETWEEN_RUNS_MS = 500;
 
 export interface RoundRecord extends LoadResult {
   round: number;
@@ -71,32 +68,18 @@ export async function runSaturation(
       layout,
       target.measured,
     );
-  for (const target of targets) {
-    log(`warm-up ${target.name}`);
-    await load(target, Math.min(WARMUP_SECONDS, settings.durationSeconds));
-    await sleep(PAUSE_BETWEEN_RUNS_MS);
-  }
-  const records = new Map<string, RoundRecord[]>(targets.map((target) => [target.name, []]));
-  for (let round = 1; round <= settings.rounds; round++) {
-    for (const target of roundOrder(targets, round)) {
-      const result = await load(target, settings.durationSeconds);
-      records.get(target.name)?.push({ round, ...result });
-      log(
-        `round ${round}/${settings.rounds} ${target.name}: ${result.requestsPerSecond.toFixed(0)} req/s, ` +
-          `p99 ${result.p99Ms} ms, errors ${result.errors}`,
-      );
-      await sleep(PAUSE_BETWEEN_RUNS_MS);
-    }
-  }
+  const records = await runAlternatingRounds(
+    targets,
+    { rounds: settings.rounds, durationSeconds: settings.durationSeconds, label: "" },
+    load,
+    (result) =>
+      `${result.requestsPerSecond.toFixed(0)} req/s, p99 ${result.p99Ms} ms, errors ${result.errors}`,
+    log,
+  );
   return summarise(targets, records, layout);
 }
 
 /** Round r starts one target later than round r-1, so drift on the machine hits all alike. */
-export function roundOrder<T>(targets: readonly T[], round: number): T[] {
-  const start = (round - 1) % Math.max(1, targets.length);
-  return [...targets.slice(start), ...targets.slice(0, start)];
-}
-
 function summarise(
   targets: readonly RunningServer[],
   records: Map<string, RoundRecord[]>,

@@ -20,21 +20,19 @@ import { BucketRotations } from "../upstream/bucket-rotation.ts";
 import { UpstreamEvents } from "../upstream/upstream-events.ts";
 import { buildUpstreams, type UpstreamDeps } from "../upstream/upstream-set.ts";
 import { workerConfig } from "./connection-shares.ts";
-import type { WorkerSnapshot } from "./worker-messages.ts";
+import type { WorkerPlace, WorkerSnapshot } from "./worker-messages.ts";
 import { applyHealth } from "./worker-snapshot.ts";
 
 /** Who a worker's runtime names as the author of what it follows. */
 const PRIMARY = "primary";
 
-export interface WorkerDataPlaneOptions {
-  readonly slot: number;
-  readonly count: number;
-  /** The shared port (resolved when the config says 0). */
-  readonly port: number;
-  /** Other workers listen on the port already (it is not checked free first). */
-  readonly isJoining: boolean;
+/** Where the worker serves (its slot, the count, the shared port), what it logs with. */
+export interface WorkerOptions extends WorkerPlace {
   readonly logger: Logger;
   readonly clock: Clock;
+}
+
+export interface WorkerDataPlaneOptions extends WorkerOptions {
   /** Breaker and ejection transitions, for the primary's event log. */
   readonly onUpstreamEvent: (event: LoggedEvent) => void;
 }

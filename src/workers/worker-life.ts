@@ -6,31 +6,20 @@
 import type { LoggedEvent } from "../events/event-log.ts";
 import { Drain } from "../lifecycle/drain.ts";
 import { StartError } from "../lifecycle/listen.ts";
-import type { Logger } from "../log/logger.ts";
-import type { Clock } from "../time/clock.ts";
 import { closeUpstreams } from "../upstream/upstream-set.ts";
 import { firstSnapshot, onPrimaryMessage, sendToPrimary } from "./worker-channel.ts";
-import { WorkerDataPlane } from "./worker-data-plane.ts";
+import { WorkerDataPlane, type WorkerOptions } from "./worker-data-plane.ts";
 import type { ToWorker } from "./worker-messages.ts";
 import { WorkerReporter } from "./worker-reporter.ts";
 
-export interface WorkerLifeOptions {
-  readonly slot: number;
-  readonly count: number;
-  readonly port: number;
-  readonly isJoining: boolean;
-  readonly logger: Logger;
-  readonly clock: Clock;
-}
-
 export class WorkerLife {
-  readonly #options: WorkerLifeOptions;
+  readonly #options: WorkerOptions;
   #plane: WorkerDataPlane | undefined;
   #drain: Drain | undefined;
   #ending: Promise<void> | undefined;
   #ended: (() => void) | undefined;
 
-  constructor(options: WorkerLifeOptions) {
+  constructor(options: WorkerOptions) {
     this.#options = options;
   }
 
